@@ -1,0 +1,55 @@
+/* vm-disks.c - the directory of disks hvd made for a VM (clones). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hvd.h"
+#include "log.h"
+#include "vm-disks.h"
+
+void vm_disks_dir(struct hvd *hvd, const char *vm_id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/disks/%s", hvd->cfg.state_dir, vm_id);
+}
+
+int vm_disks_mkdir(struct hvd *hvd, const char *vm_id)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/disks", hvd->cfg.state_dir);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	vm_disks_dir(hvd, vm_id, path, sizeof(path));
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+void vm_disks_remove_dir(struct hvd *hvd, const char *vm_id)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d;
+	int dfd;
+
+	vm_disks_dir(hvd, vm_id, path, sizeof(path));
+	d = opendir(path);
+	if (!d)
+		return;
+	dfd = dirfd(d);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && unlinkat(dfd, de->d_name, 0) < 0)
+			log_warning("disks: cannot remove %s/%s: %m", path, de->d_name);
+	closedir(d);
+	if (rmdir(path) < 0 && errno != ENOENT)
+		log_warning("disks: cannot remove %s: %m", path);
+}
+
+void vm_disks_remove_owned(struct hvd *hvd, const struct store_vm *vm)
+{
+	vm_disks_remove_dir(hvd, vm->id);
+}

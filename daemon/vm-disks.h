@@ -1,0 +1,17 @@
+/* vm-disks.h - disks hvd owns: those it made itself, under
+ * state_dir/disks/<vm id>/. A user's own disk paths are never touched. */
+#pragma once
+#include <stddef.h>
+
+#include "store/store.h"
+
+struct hvd;
+
+/* state_dir/disks/<vm_id> into buf. */
+void vm_disks_dir(struct hvd *hvd, const char *vm_id, char *buf, size_t len);
+/* Creates that directory (and state_dir/disks). -errno. */
+int vm_disks_mkdir(struct hvd *hvd, const char *vm_id);
+/* Removes the files in that directory and the directory; ignores ENOENT. */
+void vm_disks_remove_dir(struct hvd *hvd, const char *vm_id);
+/* Same, for a VM being deleted. */
+void vm_disks_remove_owned(struct hvd *hvd, const struct store_vm *vm);
