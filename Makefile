@@ -35,6 +35,11 @@ demo: deps
 	@$(MAKE) --no-print-directory build
 	@scripts/demo $(BUILD)
 
+# Benchmarks print figures (median of several runs); see bench/.
+bench: build
+	ninja -C $(BUILD) bench/bench-api
+	$(BUILD)/bench/bench-api $(BUILD)/daemon/hvd
+
 install: build
 	$(MESON) install -C $(BUILD)
 

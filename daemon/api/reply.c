@@ -85,12 +85,20 @@ void api_reply_error_extra(struct api_request *req, unsigned status, const char 
 			   const char *field, json_t *extra, const char *fmt, ...)
 {
 	char msg[1024];
-	json_t *err;
+	json_t *err, *probe;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* messages may quote client input: keep them valid UTF-8 */
+	probe = json_string(msg);
+	if (!probe) {
+		for (char *p = msg; *p; p++)
+			if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
+				*p = '?';
+	}
+	json_decref(probe);
 	err = json_pack("{s:s, s:s, s:s}", "code", code, "message", msg, "request_id", req->id);
 	if (err && field)
 		json_object_set_new(err, "field", json_string(field));
