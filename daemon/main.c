@@ -24,6 +24,7 @@
 #include "events.h"
 #include "hvd.h"
 #include "log.h"
+#include "notify.h"
 #include "ops.h"
 #include "store/store.h"
 #include "vm-disks.h"
@@ -254,17 +255,40 @@ static void reload(struct hvd *hvd)
 	config_free(&fresh);
 }
 
+static void count_vm(const char *state, int64_t n, void *ud)
+{
+	int64_t *c = ud;
+
+	c[0] += n;
+	if (strcmp(state, "running") == 0)
+		c[1] += n;
+}
+
+/* READY=1 with a STATUS line systemctl status shows */
+static void notify_ready_status(struct hvd *hvd)
+{
+	int64_t c[2] = { 0, 0 };
+	char status[200];
+
+	store_vm_count_states(hvd->store, count_vm, c);
+	snprintf(status, sizeof(status), "%lld VMs defined, %lld running", (long long)c[0], (long long)c[1]);
+	notify_ready(status);
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
 	struct hvd *hvd = s->data;
 
 	if (signum == SIGHUP) {
+		notify_reloading();
 		reload(hvd);
+		notify_ready_status(hvd);
 		return;
 	}
 	if (hvd->stopping)
 		return;
 	log_notice("received %s, stopping", strsignal(signum));
+	notify_stopping();
 	hvd->stopping = true;
 	hvd->api = api_server_stop(hvd->api);
 	ops_runtime_shutdown(hvd->ops);
@@ -419,6 +443,7 @@ int main(int argc, char **argv)
 
 	log_info("hvd %s ready: host %s (%s), state %s", HVD_VERSION, hvd.host_name, hvd.host_id,
 		 hvd.cfg.state_dir);
+	notify_ready_status(&hvd);
 	uv_run(hvd.loop, UV_RUN_DEFAULT);
 
 	uv_loop_close(hvd.loop);

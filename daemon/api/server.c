@@ -27,6 +27,7 @@
 #include "api/schema.h"
 #include "hvd.h"
 #include "log.h"
+#include "notify.h"
 
 #define MAX_JSON_DEPTH 32
 
@@ -592,7 +593,9 @@ static void on_handle_closed(uv_handle_t *h)
 	free(s);
 }
 
-static int start_listener(struct api_server *s, const char *spec)
+/* spec: "unix:PATH" or "tcp:HOST:PORT" to open; with fd >= 0 the socket
+ * was handed over by systemd and spec only names it. */
+static int start_listener(struct api_server *s, const char *spec, int given_fd)
 {
 	struct hvd_config *cfg = &s->hvd->cfg;
 	struct api_listener *l;
@@ -606,7 +609,7 @@ static int start_listener(struct api_server *s, const char *spec)
 	l->server = s;
 	snprintf(l->addr, sizeof(l->addr), "%s", spec);
 	if (strncmp(spec, "unix:", 5) == 0) {
-		fd = listen_unix(l, spec + 5, cfg->socket_group);
+		fd = given_fd >= 0 ? given_fd : listen_unix(l, spec + 5, cfg->socket_group);
 	} else {
 		l->tcp = true;
 		if (!cfg->tls_cert || !cfg->tls_key) {
@@ -626,7 +629,7 @@ static int start_listener(struct api_server *s, const char *spec)
 			return r;
 		}
 		flags |= MHD_USE_TLS;
-		fd = listen_tcp(spec + 4);
+		fd = given_fd >= 0 ? given_fd : listen_tcp(spec + 4);
 	}
 	if (fd < 0) {
 		log_error("api: cannot listen on %s: %s", spec, strerror(-fd));
@@ -676,17 +679,53 @@ static int start_listener(struct api_server *s, const char *spec)
 	return 0;
 }
 
+/* Sockets from systemd (hvd.socket): their addresses replace the
+ * configured ones. */
+static int start_activated(struct api_server *s, int n)
+{
+	for (int i = 0; i < n && i < CONFIG_MAX_LISTEN; i++) {
+		int fd = 3 + i, r;
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char spec[160];
+
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+			return -errno;
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		if (ss.ss_family == AF_UNIX)
+			snprintf(spec, sizeof(spec), "unix:%s (socket activation)",
+				 ((struct sockaddr_un *)&ss)->sun_path);
+		else
+			snprintf(spec, sizeof(spec), "tcp:fd%d (socket activation)", fd);
+		r = start_listener(s, spec, fd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 int api_server_start(struct hvd *hvd, struct api_server **ret_server)
 {
 	struct api_server *s;
-	int r;
+	int r, n;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->hvd = hvd;
+	n = notify_listen_fds();
+	if (n > 0) {
+		r = start_activated(s, n);
+		if (r < 0) {
+			api_server_stop(s);
+			return r;
+		}
+		*ret_server = s;
+		return 0;
+	}
 	for (int i = 0; i < hvd->cfg.n_listen; i++) {
-		r = start_listener(s, hvd->cfg.listen[i]);
+		r = start_listener(s, hvd->cfg.listen[i], -1);
 		if (r < 0) {
 			api_server_stop(s);
 			return r;
