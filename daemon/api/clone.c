@@ -106,7 +106,7 @@ static int pick_names(struct api_request *req, struct clone_job *job, const char
 			api_reply_error(req, 409, "conflict", "name", "a VM named %s already exists", buf);
 			return -EEXIST;
 		}
-		snprintf(out, 64, "%s", buf);
+		memcpy(out, buf, strlen(buf) + 1); /* <= 63 bytes, checked above */
 	}
 	return 0;
 }

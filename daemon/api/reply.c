@@ -69,15 +69,10 @@ void api_reply_json(struct api_request *req, unsigned status, json_t *body)
 		return;
 	}
 	len = strlen(text);
-	/* room for the newline: json_dumps allocates exactly len + 1 */
-	text = realloc(text, len + 2);
-	if (!text)
-		return;
+	/* the NUL becomes a trailing newline; the length says where to stop */
 	text[len] = '\n';
-	text[len + 1] = '\0';
-	resp = MHD_create_response_from_buffer(len + 1, text, MHD_RESPMEM_MUST_FREE);
-	if (!resp)
-		free(text);
+	resp = MHD_create_response_from_buffer(len + 1, text, MHD_RESPMEM_MUST_COPY);
+	free(text);
 	queue(req, status, resp, "application/json");
 }
 

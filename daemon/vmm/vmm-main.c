@@ -1,11 +1,233 @@
-/* vmm-main.c - `hvd vmm`: placeholder until the KVM engine lands. */
+/* vmm-main.c - `hvd vmm ...`: one VM per process.
+ *
+ * Parses the command line into a struct vmm_config, builds the machine and
+ * runs it on this thread's event loop until it stops. Being a main, this is
+ * where the engine's errors are logged (one line on stderr). The exit status
+ * tells the daemon why the VM ended (stop-reason.h): 0 poweroff, 3 reboot,
+ * 4 crash, 5 killed (stop request or signal); 1 setup error, 2 usage. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "machine.h"
+#include "memory.h"
 #include "vmm.h"
+
+static const char usage_text[] =
+"Usage: hvd vmm --kernel PATH [options]\n"
+"Runs one virtual machine on /dev/kvm until it powers off or is stopped.\n"
+"\n"
+"  --name NAME            VM name (process title, memfd name, status)\n"
+"  --runtime-dir DIR      put control.sock and console.log in DIR\n"
+"  --console-log PATH     append guest serial output to PATH\n"
+"  --console-stdout       also copy serial output to stdout (the default\n"
+"                         when neither --runtime-dir nor --console-log is given)\n"
+"  --vcpus N              vCPUs, 1..32 (default 1)\n"
+"  --memory-mib M         guest RAM in MiB, even, 16..3072 (default 128)\n"
+"  --hugepages            back guest RAM with 2 MiB hugepages\n"
+"  --kernel PATH          ELF with a PVH note (vmlinux, test guest) or bzImage\n"
+"  --initrd PATH          initial ramdisk\n"
+"  --cmdline STR          kernel command line; virtio_mmio.device=... words\n"
+"                         for the devices are appended\n"
+"  --disk PATH[,ro][,serial=ID]  virtio-blk disk on a raw file (repeatable)\n"
+"  --net [tap=NAME][,bridge=BR][,mac=XX:XX:XX:XX:XX:XX]  virtio-net (repeatable)\n"
+"  --rng                  virtio-rng entropy device\n"
+"  --start-paused         create everything, wait for a resume request\n"
+"  --no-ioeventfd         handle queue notifications on the vCPU thread\n"
+"  -h, --help             this text\n"
+"\n"
+"Control socket (DIR/control.sock): JSON lines, see schemas/vmm-control.schema.json.\n"
+"  requests: status, stats, pause, resume, stop, console_input\n"
+"  events:   started, paused, resumed, device_error, stopped (reason poweroff |\n"
+"            reboot | crash | killed)\n"
+"Exit status: 0 poweroff, 3 reboot, 4 crash, 5 killed, 1 setup error, 2 usage.\n"
+"Devices: COM1 0x3f8 (IRQ 4), i8042, CMOS RTC, power-off port 0xf4 (a write\n"
+"stops the VM, like QEMU's isa-debug-exit), virtio-mmio at 0xd0000000 + i*0x1000\n"
+"(IRQ 5 + i), in-kernel PIC/IOAPIC/PIT, MP table.\n";
+
+enum {
+	OPT_NAME = 256, OPT_RUNTIME_DIR, OPT_CONSOLE_LOG, OPT_CONSOLE_STDOUT, OPT_VCPUS,
+	OPT_MEMORY, OPT_HUGEPAGES, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_NET,
+	OPT_RNG, OPT_START_PAUSED, OPT_NO_IOEVENTFD,
+};
+
+static const struct option options[] = {
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
+	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
+	{ "console-stdout", no_argument, NULL, OPT_CONSOLE_STDOUT },
+	{ "vcpus", required_argument, NULL, OPT_VCPUS },
+	{ "memory-mib", required_argument, NULL, OPT_MEMORY },
+	{ "hugepages", no_argument, NULL, OPT_HUGEPAGES },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "start-paused", no_argument, NULL, OPT_START_PAUSED },
+	{ "no-ioeventfd", no_argument, NULL, OPT_NO_IOEVENTFD },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_uint(const char *s, unsigned long long max, unsigned long long *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* PATH[,ro][,serial=ID]: the option string is modified in place. */
+static int parse_disk(char *arg, struct vmm_disk_config *d)
+{
+	char *save = NULL, *tok = strtok_r(arg, ",", &save);
+
+	if (!tok || !*tok)
+		return -EINVAL;
+	*d = (struct vmm_disk_config){ .path = tok };
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(tok, "ro"))
+			d->readonly = true;
+		else if (!strncmp(tok, "serial=", 7))
+			d->serial = tok + 7;
+		else
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return mac[0] & 1 ? -EINVAL : 0;   /* no multicast MACs */
+}
+
+static int parse_net(char *arg, struct vmm_nic_config *n, unsigned index)
+{
+	char *save = NULL, *tok;
+
+	/* Locally administered default, distinct per NIC and per process. */
+	*n = (struct vmm_nic_config){ .mac = { 0x52, 0x54, 0x00, (uint8_t)(getpid() >> 8),
+					       (uint8_t)getpid(), (uint8_t)index } };
+	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(tok, "tap=", 4))
+			n->tap = tok + 4;
+		else if (!strncmp(tok, "bridge=", 7))
+			n->bridge = tok + 7;
+		else if (!strncmp(tok, "mac=", 4)) {
+			if (parse_mac(tok + 4, n->mac) < 0)
+				return -EINVAL;
+		} else if (*tok)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct vmm_config *c)
+{
+	int opt, stdout_set = 0;
+	unsigned long long v;
+
+	*c = (struct vmm_config){ .vcpus = 1, .memory_mib = 128, .ioeventfd = true };
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_NAME: c->name = optarg; break;
+		case OPT_RUNTIME_DIR: c->runtime_dir = optarg; break;
+		case OPT_CONSOLE_LOG: c->console_log = optarg; break;
+		case OPT_CONSOLE_STDOUT: c->console_stdout = true; stdout_set = 1; break;
+		case OPT_VCPUS:
+			if (parse_uint(optarg, VMM_MAX_VCPUS, &v) < 0 || v == 0)
+				goto bad;
+			c->vcpus = (unsigned)v;
+			break;
+		case OPT_MEMORY:
+			if (parse_uint(optarg, VMM_RAM_MAX >> 20, &v) < 0)
+				goto bad;
+			c->memory_mib = v;
+			break;
+		case OPT_HUGEPAGES: c->hugepages = true; break;
+		case OPT_KERNEL: c->kernel = optarg; break;
+		case OPT_INITRD: c->initrd = optarg; break;
+		case OPT_CMDLINE: c->cmdline = optarg; break;
+		case OPT_DISK:
+			if (c->ndisks == VMM_MAX_DISKS || parse_disk(optarg, &c->disks[c->ndisks]) < 0)
+				goto bad;
+			c->ndisks++;
+			break;
+		case OPT_NET:
+			if (c->nnics == VMM_MAX_NICS ||
+			    parse_net(optarg, &c->nics[c->nnics], c->nnics) < 0)
+				goto bad;
+			c->nnics++;
+			break;
+		case OPT_RNG: c->rng = true; break;
+		case OPT_START_PAUSED: c->start_paused = true; break;
+		case OPT_NO_IOEVENTFD: c->ioeventfd = false; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 1;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "hvd vmm: unexpected argument '%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!c->kernel) {
+		fprintf(stderr, "hvd vmm: --kernel PATH is required (see --help)\n");
+		return -EINVAL;
+	}
+	if (!stdout_set && !c->runtime_dir && !c->console_log)
+		c->console_stdout = true;
+	return 0;
+bad:
+	fprintf(stderr, "hvd vmm: bad value for --%s: '%s'\n",
+		options[opt - OPT_NAME].name, optarg);
+	return -EINVAL;
+}
 
 int vmm_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "hvd vmm: the KVM engine is not built yet\n");
-	return 1;
+	struct vmm_config cfg;
+	struct vmm_machine *m = NULL;
+	const char *label;
+	char err[512] = "";
+	int r, status;
+
+	/* A control client that went away must not kill the VM: EPIPE instead. */
+	signal(SIGPIPE, SIG_IGN);
+	r = parse(argc, argv, &cfg);
+	if (r != 0)
+		return r > 0 ? 0 : 2;
+	label = cfg.name ? cfg.name : "vm";
+	r = vmm_machine_create(&cfg, &m, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "hvd vmm: %s: %s\n", label, err);
+		return 1;
+	}
+	status = vmm_machine_run(m);
+	fprintf(stderr, "hvd vmm: %s: stopped: %s (%s%s%d)\n", label,
+		vmm_stop_reason_name(m->reason), m->detail, m->detail[0] ? ", code " : "code ",
+		m->exit_code);
+	vmm_machine_free(m);
+	return status;
 }

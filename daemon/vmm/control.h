@@ -1,0 +1,24 @@
+/* control.h - the VM's control socket: JSON lines over a Unix socket
+ * (protocol: schemas/vmm-control.schema.json). */
+#pragma once
+#include <jansson.h>
+#include <uv.h>
+
+struct vmm_machine;
+struct vmm_control;
+
+#define VMM_CONTROL_MAX_LINE  (64u * 1024)
+#define VMM_CONTROL_MAX_CLIENTS 16
+
+/* Listens on path (an existing file there is replaced; mode 0600) on loop.
+ * Returns 0 and *ret, or -errno / a libuv error mapped to -errno. */
+int vmm_control_open(uv_loop_t *loop, const char *path, struct vmm_machine *m,
+		     struct vmm_control **ret);
+
+/* Sends msg (one line) to every connected client; does not take msg. */
+void vmm_control_broadcast(struct vmm_control *ctl, json_t *msg);
+
+/* Flushes and closes every client, closes and unlinks the socket; the
+ * memory goes in the close callbacks, so the loop must run afterwards.
+ * Accepts NULL. */
+void vmm_control_close(struct vmm_control *ctl);

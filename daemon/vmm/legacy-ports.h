@@ -1,0 +1,57 @@
+/* legacy-ports.h - the small PC devices on port I/O besides the UART:
+ * i8042 (reset line), CMOS RTC, and hvd's power-off port. One file each
+ * (i8042.c, rtc.c, exit-port.c); they share this header because each is a
+ * handful of lines of state. */
+#pragma once
+#include <pthread.h>
+#include <stdint.h>
+#include "io-bus.h"
+#include "stop-reason.h"
+
+/* i8042 at ports 0x60 (data) and 0x64 (command/status). Command 0xfe
+ * (pulse reset line) stops the VM with VMM_STOP_REBOOT. No keyboard. */
+#define VMM_I8042_DATA 0x60
+#define VMM_I8042_CMD  0x64
+
+struct vmm_i8042 {
+	pthread_mutex_t lock;
+	vmm_stop_fn *stop;
+	void *opaque;
+	uint8_t cmd_byte;     /* controller configuration byte */
+	uint8_t pending_cmd;  /* command waiting for its data byte */
+	uint8_t out;          /* output buffer */
+	int out_full;
+};
+
+extern const struct vmm_io_ops vmm_i8042_io_ops;
+int vmm_i8042_init(struct vmm_i8042 *k, vmm_stop_fn *stop, void *opaque);
+void vmm_i8042_destroy(struct vmm_i8042 *k);
+
+/* CMOS RTC at ports 0x70 (index) and 0x71 (data): wall-clock time of the
+ * host (UTC) in BCD, 24-hour mode; the 128 bytes of CMOS RAM; no alarms or
+ * periodic interrupts. */
+#define VMM_RTC_PORT 0x70
+
+struct vmm_rtc {
+	pthread_mutex_t lock;
+	uint8_t index;
+	uint8_t cmos[128];
+};
+
+extern const struct vmm_io_ops vmm_rtc_io_ops;
+/* ram_size: guest RAM, recorded in the CMOS memory-size bytes firmware-less
+ * guests sometimes read. */
+int vmm_rtc_init(struct vmm_rtc *rtc, uint64_t ram_size);
+void vmm_rtc_destroy(struct vmm_rtc *rtc);
+
+/* hvd's power-off port, laid out like QEMU's isa-debug-exit at 0xf4 (4
+ * ports): a write of v stops the VM with VMM_STOP_POWEROFF and guest exit
+ * code v. The test guest uses it; Linux guests power off another way. */
+#define VMM_EXIT_PORT 0xf4
+
+struct vmm_exit_port {
+	vmm_stop_fn *stop;
+	void *opaque;
+};
+
+extern const struct vmm_io_ops vmm_exit_port_io_ops;

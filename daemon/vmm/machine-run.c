@@ -1,0 +1,359 @@
+/* machine-run.c - the device/event thread of a VM: the libuv loop that
+ * owns the control socket, copies console output to its log, polls the
+ * virtio notification eventfds and tap fds, and turns stop requests from
+ * any thread into an orderly end.
+ *
+ * Life of a machine: created -> running <-> paused -> stopping. Any thread
+ * may ask for a stop (vmm_machine_request_stop: the first reason wins); the
+ * loop then stops every vCPU (each acknowledges), flushes the console,
+ * sends {"event":"stopped"} to the control clients, closes its handles and
+ * returns. Pause and resume come only from the loop thread (control
+ * requests), so the machine state changes under m->lock but is only ever
+ * written here or by the stop path. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "control.h"
+#include "machine.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+const char *vmm_machine_state_name(enum vmm_machine_state s)
+{
+	switch (s) {
+	case VMM_MACHINE_CREATED: return "created";
+	case VMM_MACHINE_RUNNING: return "running";
+	case VMM_MACHINE_PAUSED: return "paused";
+	default: return "stopping";
+	}
+}
+
+void vmm_machine_post_event(struct vmm_machine *m, json_t *event)
+{
+	if (!event)
+		return;
+	pthread_mutex_lock(&m->lock);
+	json_array_append_new(m->events, event);
+	pthread_mutex_unlock(&m->lock);
+	if (__atomic_load_n(&m->loop_ready, __ATOMIC_ACQUIRE))
+		uv_async_send(&m->event_async);
+}
+
+void vmm_machine_request_stop(void *opaque, enum vmm_stop_reason reason, int code,
+			      const char *detail)
+{
+	struct vmm_machine *m = opaque;
+	bool first = false;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->reason == VMM_STOP_NONE) {
+		m->reason = reason;
+		m->exit_code = code;
+		snprintf(m->detail, sizeof(m->detail), "%s", detail ? detail : "");
+		first = true;
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (first && __atomic_load_n(&m->loop_ready, __ATOMIC_ACQUIRE))
+		uv_async_send(&m->stop_async);
+}
+
+static void set_state(struct vmm_machine *m, enum vmm_machine_state s)
+{
+	pthread_mutex_lock(&m->lock);
+	m->state = s;
+	pthread_mutex_unlock(&m->lock);
+}
+
+static int command_all(struct vmm_machine *m, enum vmm_vcpu_cmd cmd)
+{
+	int stopped = 0;
+
+	for (unsigned i = 0; i < m->nvcpus; i++)
+		if (vmm_vcpu_command(&m->vcpus[i], cmd) == VMM_VCPU_STOPPED)
+			stopped++;
+	return stopped;
+}
+
+int vmm_machine_pause(struct vmm_machine *m)
+{
+	if (m->state == VMM_MACHINE_PAUSED)
+		return -EALREADY;
+	if (m->state != VMM_MACHINE_RUNNING)
+		return -EBUSY;
+	if (command_all(m, VMM_VCPU_CMD_PAUSE))
+		return -EBUSY;  /* a vCPU died meanwhile: the stop is on its way */
+	set_state(m, VMM_MACHINE_PAUSED);
+	vmm_machine_post_event(m, json_pack("{s:s}", "event", "paused"));
+	return 0;
+}
+
+int vmm_machine_resume(struct vmm_machine *m)
+{
+	if (m->state == VMM_MACHINE_RUNNING)
+		return -EALREADY;
+	if (m->state != VMM_MACHINE_PAUSED)
+		return -EBUSY;
+	if (command_all(m, VMM_VCPU_CMD_RESUME))
+		return -EBUSY;
+	set_state(m, VMM_MACHINE_RUNNING);
+	vmm_machine_post_event(m, json_pack("{s:s}", "event", "resumed"));
+	return 0;
+}
+
+size_t vmm_machine_console_input(struct vmm_machine *m, const void *data, size_t len)
+{
+	return vmm_serial_input(&m->serial, data, len);
+}
+
+static uint64_t proc_status_kib(const char *key)
+{
+	char line[256];
+	size_t klen = strlen(key);
+	uint64_t v = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			v = strtoull(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+json_t *vmm_machine_status(struct vmm_machine *m)
+{
+	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:I, s:I, s:s}",
+			 "ok", 1, "name", m->cfg.name ? m->cfg.name : "",
+			 "state", vmm_machine_state_name(m->state), "pid", (int)getpid(),
+			 "vcpus", (int)m->nvcpus, "memory_mib", (json_int_t)m->cfg.memory_mib,
+			 "uptime_ms", (json_int_t)((now_ns() - m->start_ns) / 1000000),
+			 "kernel", m->cfg.kernel);
+}
+
+json_t *vmm_machine_stats(struct vmm_machine *m)
+{
+	json_t *vcpus = json_array();
+	static const char *const vstate[] = { "paused", "running", "stopped" };
+
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		struct vmm_vcpu_stats st;
+
+		vmm_vcpu_get_stats(&m->vcpus[i], &st);
+		json_array_append_new(vcpus, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I}",
+			"index", (int)i, "state", vstate[vmm_vcpu_state(&m->vcpus[i])],
+			"runs", (json_int_t)st.runs, "io", (json_int_t)st.io,
+			"mmio", (json_int_t)st.mmio, "intr", (json_int_t)st.intr));
+	}
+	return json_pack("{s:b, s:s, s:I, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}",
+		"ok", 1, "state", vmm_machine_state_name(m->state),
+		"uptime_ms", (json_int_t)((now_ns() - m->start_ns) / 1000000),
+		"vcpus", vcpus,
+		"memory", "guest_bytes", (json_int_t)m->mem.size,
+		"rss_bytes", (json_int_t)(proc_status_kib("VmRSS") << 10),
+		"anon_bytes", (json_int_t)(proc_status_kib("RssAnon") << 10),
+		"console", "bytes", (json_int_t)vmm_serial_output_total(&m->serial),
+		"dropped", (json_int_t)m->console_dropped,
+		"unhandled", "io", (json_int_t)__atomic_load_n(&m->io.unhandled, __ATOMIC_RELAXED),
+		"mmio", (json_int_t)__atomic_load_n(&m->mmio.unhandled, __ATOMIC_RELAXED));
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;   /* a full disk or closed stdout loses console output only */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void console_flush(struct vmm_machine *m)
+{
+	char buf[16384];
+	size_t n;
+	uint64_t dropped;
+
+	while ((n = vmm_serial_read_output(&m->serial, &m->console_cursor, buf, sizeof(buf),
+					   &dropped)) > 0) {
+		m->console_dropped += dropped;
+		if (m->console_fd >= 0)
+			write_all(m->console_fd, buf, n);
+		if (m->cfg.console_stdout)
+			write_all(STDOUT_FILENO, buf, n);
+	}
+}
+
+static void console_cb(uv_async_t *h)
+{
+	console_flush(h->data);
+}
+
+static void event_cb(uv_async_t *h)
+{
+	struct vmm_machine *m = h->data;
+	json_t *events;
+
+	pthread_mutex_lock(&m->lock);
+	events = m->events;
+	m->events = json_array();
+	pthread_mutex_unlock(&m->lock);
+	for (size_t i = 0; i < json_array_size(events); i++)
+		vmm_control_broadcast(m->control, json_array_get(events, i));
+	json_decref(events);
+}
+
+static void close_handle(uv_handle_t *h)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void stop_cb(uv_async_t *h)
+{
+	struct vmm_machine *m = h->data;
+	json_t *ev;
+
+	if (m->state == VMM_MACHINE_STOPPING)
+		return;
+	set_state(m, VMM_MACHINE_STOPPING);
+	command_all(m, VMM_VCPU_CMD_STOP);
+	console_flush(m);
+	event_cb(&m->event_async);
+	ev = json_pack("{s:s, s:s, s:s, s:i}", "event", "stopped",
+		       "reason", vmm_stop_reason_name(m->reason), "detail", m->detail,
+		       "exit_code", m->exit_code);
+	vmm_control_broadcast(m->control, ev);
+	json_decref(ev);
+	vmm_control_close(m->control);
+	m->control = NULL;
+	__atomic_store_n(&m->loop_ready, false, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < m->nioevents; i++)
+		close_handle((uv_handle_t *)&m->ioevents[i].poll);
+	for (unsigned i = 0; i < m->cfg.nnics; i++)
+		if (m->nics[i].handles) {
+			close_handle((uv_handle_t *)&m->nics[i].poll);
+			close_handle((uv_handle_t *)&m->nics[i].resume);
+		}
+	close_handle((uv_handle_t *)&m->stop_async);
+	close_handle((uv_handle_t *)&m->event_async);
+	close_handle((uv_handle_t *)&m->console_async);
+	close_handle((uv_handle_t *)&m->sigterm);
+	close_handle((uv_handle_t *)&m->sigint);
+	close_handle((uv_handle_t *)&m->sighup);
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+	char detail[32];
+
+	snprintf(detail, sizeof(detail), "signal %d", signum);
+	vmm_machine_request_stop(h->data, VMM_STOP_KILLED, 0, detail);
+}
+
+static int open_console(struct vmm_machine *m)
+{
+	char path[4096];
+	const char *p = m->cfg.console_log;
+
+	if (!p && m->cfg.runtime_dir) {
+		snprintf(path, sizeof(path), "%s/console.log", m->cfg.runtime_dir);
+		p = path;
+	}
+	if (!p)
+		return 0;
+	m->console_fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	return m->console_fd < 0 ? -errno : 0;
+}
+
+static int start_loop(struct vmm_machine *m)
+{
+	int r;
+
+	uv_async_init(&m->loop, &m->stop_async, stop_cb);
+	uv_async_init(&m->loop, &m->event_async, event_cb);
+	uv_async_init(&m->loop, &m->console_async, console_cb);
+	m->stop_async.data = m->event_async.data = m->console_async.data = m;
+	uv_signal_init(&m->loop, &m->sigterm);
+	uv_signal_init(&m->loop, &m->sigint);
+	uv_signal_init(&m->loop, &m->sighup);
+	m->sigterm.data = m->sigint.data = m->sighup.data = m;
+	uv_signal_start(&m->sigterm, signal_cb, SIGTERM);
+	uv_signal_start(&m->sigint, signal_cb, SIGINT);
+	uv_signal_start(&m->sighup, signal_cb, SIGHUP);
+	__atomic_store_n(&m->loop_ready, true, __ATOMIC_RELEASE);
+	if (m->cfg.runtime_dir) {
+		size_t n = strlen(m->cfg.runtime_dir) + sizeof("/control.sock");
+
+		m->control_path = malloc(n);
+		if (!m->control_path)
+			return -ENOMEM;
+		snprintf(m->control_path, n, "%s/control.sock", m->cfg.runtime_dir);
+		if ((r = vmm_control_open(&m->loop, m->control_path, m, &m->control)) < 0)
+			return r;
+	}
+	return vmm_machine_start_device_io(m);
+}
+
+int vmm_machine_run(struct vmm_machine *m)
+{
+	char why[200];
+	int r;
+
+	m->start_ns = now_ns();
+	r = open_console(m);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "opening the console log: %s", strerror(-r));
+		vmm_machine_request_stop(m, VMM_STOP_CRASH, 0, why);
+		return vmm_stop_reason_exit_status(m->reason);
+	}
+	r = uv_loop_init(&m->loop);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "event loop: %s", uv_strerror(r));
+		vmm_machine_request_stop(m, VMM_STOP_CRASH, 0, why);
+		return vmm_stop_reason_exit_status(m->reason);
+	}
+	r = start_loop(m);
+	if (r < 0)
+		snprintf(why, sizeof(why), "starting device I/O or the control socket: %s",
+			 strerror(-r));
+	for (unsigned i = 0; r == 0 && i < m->nvcpus; i++) {
+		r = vmm_vcpu_start(&m->vcpus[i]);
+		if (r < 0)
+			snprintf(why, sizeof(why), "starting vcpu %u: %s", i, strerror(-r));
+	}
+	if (r < 0) {
+		vmm_machine_request_stop(m, VMM_STOP_CRASH, 0, why);
+	} else if (m->cfg.start_paused) {
+		set_state(m, VMM_MACHINE_PAUSED);
+		vmm_machine_post_event(m, json_pack("{s:s, s:b}", "event", "started", "paused", 1));
+	} else {
+		command_all(m, VMM_VCPU_CMD_RESUME);
+		set_state(m, VMM_MACHINE_RUNNING);
+		vmm_machine_post_event(m, json_pack("{s:s, s:b}", "event", "started", "paused", 0));
+	}
+	uv_run(&m->loop, UV_RUN_DEFAULT);
+	console_flush(m);
+	uv_loop_close(&m->loop);
+	if (m->console_fd >= 0)
+		close(m->console_fd);
+	m->console_fd = -1;
+	return vmm_stop_reason_exit_status(m->reason);
+}

@@ -1,0 +1,84 @@
+/* vm.c - the VM fd and its machine-wide state: in-kernel irqchip (PIC,
+ * IOAPIC, LAPICs), in-kernel PIT, the RAM memory slot and interrupt lines.
+ *
+ * The irqchip and PIT are used whenever KVM offers them (it does on this
+ * machine and in the testbed); without them the VM still runs the polling
+ * test guest, and interrupt lines become no-ops. */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include "vm.h"
+
+int vmm_vm_create(const struct vmm_kvm *kvm, struct vmm_vm *ret)
+{
+	struct vmm_vm vm = { .kvm = kvm };
+	int r;
+
+	vm.fd = ioctl(kvm->fd, KVM_CREATE_VM, 0);
+	if (vm.fd < 0)
+		return -errno;
+	if (kvm->identity_map) {
+		uint64_t addr = VMM_IDENTITY_MAP_ADDR;
+
+		if (ioctl(vm.fd, KVM_SET_IDENTITY_MAP_ADDR, &addr) < 0)
+			goto fail;
+	}
+	if (kvm->tss_addr && ioctl(vm.fd, KVM_SET_TSS_ADDR, (unsigned long)VMM_TSS_ADDR) < 0)
+		goto fail;
+	if (kvm->irqchip) {
+		if (ioctl(vm.fd, KVM_CREATE_IRQCHIP, 0) < 0)
+			goto fail;
+		vm.irqchip = true;
+	}
+	if (vm.irqchip && kvm->pit2) {
+		struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+		if (ioctl(vm.fd, KVM_CREATE_PIT2, &pit) < 0)
+			goto fail;
+		vm.pit = true;
+	}
+	*ret = vm;
+	return 0;
+fail:
+	r = -errno;
+	close(vm.fd);
+	return r;
+}
+
+int vmm_vm_add_ram(struct vmm_vm *vm, const struct guest_mem *mem)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = mem->size,
+		.userspace_addr = (uint64_t)(uintptr_t)mem->host,
+	};
+
+	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
+}
+
+static void irq_line_set(struct vmm_irq *irq, int level)
+{
+	struct vmm_irq_line *line = (struct vmm_irq_line *)irq;
+	struct kvm_irq_level l = { .irq = irq->gsi, .level = level ? 1 : 0 };
+
+	if (line->vm_fd >= 0)
+		(void)ioctl(line->vm_fd, KVM_IRQ_LINE, &l);
+}
+
+void vmm_vm_irq_line_init(struct vmm_vm *vm, struct vmm_irq_line *line, unsigned gsi)
+{
+	line->irq.set = irq_line_set;
+	line->irq.gsi = gsi;
+	line->vm_fd = vm->irqchip ? vm->fd : -1;
+}
+
+void vmm_vm_destroy(struct vmm_vm *vm)
+{
+	if (vm && vm->fd > 0) {
+		close(vm->fd);
+		vm->fd = -1;
+	}
+}

@@ -1,0 +1,69 @@
+/* main.c - ring-3 entry of the test guest: read start_info, print the
+ * marker, run the modes named on the command line, power off.
+ *
+ * Command line (space-separated; unknown words are ignored):
+ *   mode=a,b,...   any of exit, reboot, blk, verify, garbage, dirty; run in
+ *                  that order (exit and reboot at once, dirty last);
+ *                  default dirty. reboot pulses the i8042 reset line.
+ *   virtio_mmio.device=4K@0xd0000000:5   where the virtio devices are
+ *   sectors= sector= seed=   blk/verify parameters (see blk.c)
+ *   pages= tick= loops=      dirty parameters (see dirty.c)
+ * Power-off code: 0 when every mode succeeded, 1 otherwise. */
+#include "guest.h"
+
+void guest_main(void) __attribute__((noreturn));
+
+static const struct hvm_start_info *start_info(void)
+{
+	const struct hvm_start_info *si = (const void *)(uintptr_t)guest_start_info;
+
+	return si && si->magic == HVM_START_MAGIC ? si : NULL;
+}
+
+uint64_t guest_ram_top(void)
+{
+	const struct hvm_start_info *si = start_info();
+	uint64_t top = 0;
+
+	if (!si || si->version < 1 || !si->memmap_paddr)
+		return 64ull << 20;  /* no map: assume the smallest VM we make */
+	const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
+	for (uint32_t i = 0; i < si->memmap_entries && i < 128; i++) {
+		uint64_t end = e[i].addr + e[i].size;
+
+		if (e[i].type == 1 && end <= (1ull << 32) && end > top)
+			top = end;
+	}
+	/* Stay below the 32-bit device window whatever the map says. */
+	return top > 0xc0000000ull ? 0xc0000000ull : top;
+}
+
+void guest_main(void)
+{
+	const struct hvm_start_info *si = start_info();
+	int rc = 0;
+
+	cmdline_init(si && si->cmdline_paddr ? (const char *)(uintptr_t)si->cmdline_paddr : NULL);
+	con_puts("HVD-TEST-GUEST READY\n");
+	if (!si)
+		con_puts("WARN no start_info\n");
+	else if (si->cmdline_paddr)
+		con_printf("cmdline: %s\n", (const char *)(uintptr_t)si->cmdline_paddr);
+	if (cmdline_has_mode("exit"))
+		guest_poweroff(0);
+	if (cmdline_has_mode("reboot")) {
+		outb(GUEST_I8042_CMD, 0xfe);
+		for (;;)
+			cpu_relax();
+	}
+	if (cmdline_has_mode("blk"))
+		rc |= mode_blk(false);
+	if (cmdline_has_mode("verify"))
+		rc |= mode_blk(true);
+	if (cmdline_has_mode("garbage"))
+		rc |= mode_garbage();
+	if (cmdline_has_mode("dirty") || !cmdline_get("mode", &(size_t){ 0 }))
+		rc |= mode_dirty();
+	con_printf("HVD-TEST-GUEST DONE rc=%u\n", (uint64_t)rc);
+	guest_poweroff((uint32_t)rc);
+}

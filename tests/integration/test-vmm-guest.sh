@@ -1,0 +1,191 @@
+#!/bin/bash
+# test-vmm-guest.sh HVD GUEST_ELF - runs the real `hvd vmm` on this host's
+# /dev/kvm with the freestanding test guest: marker, power-off and reboot
+# exit statuses, the dirty counter under pause/resume over the control
+# socket, stop and SIGTERM, virtio-blk write/verify across boots and
+# read-only disks, a guest writing garbage rings, ten VMs at once with
+# isolated disks. Exits 77 (skipped) when /dev/kvm or python3 is missing.
+set -u
+HVD=${1:?usage: test-vmm-guest.sh HVD GUEST_ELF}
+GUEST=${2:?usage: test-vmm-guest.sh HVD GUEST_ELF}
+CTL="python3 $(dirname "$0")/vmm-ctl.py"
+
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+	echo "SKIP: /dev/kvm is missing or not read-writable by $(id -un)"
+	exit 77
+fi
+if ! command -v python3 >/dev/null; then
+	echo "SKIP: python3 (control socket client) is missing"
+	exit 77
+fi
+
+WORK=$(mktemp -d /tmp/hvd-vmm-test.XXXXXX)
+PIDS=()
+cleanup() {
+	for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+failures=0
+passed=0
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL - $1"; failures=$((failures + 1)); }
+
+# wait_for FILE REGEX [SECONDS]: true once a line of FILE matches.
+wait_for() {
+	local i
+	for i in $(seq 1 $(( ${3:-10} * 20 ))); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# Complete lines only: a pause may land in the middle of a line.
+last_counter() {
+	head -n "$(wc -l <"$1")" "$1" | grep -aoE '^counter=[0-9]+' | tail -1 | cut -d= -f2
+}
+# Foreground runs only: a function run with & would put a subshell between
+# $! and hvd, so background runs call "$HVD" vmm directly.
+vmm() { "$HVD" vmm --kernel "$GUEST" --memory-mib 64 "$@"; }
+
+# 1. marker and power-off: exit status 0, output on stdout.
+out=$(vmm --cmdline 'mode=exit' 2>"$WORK/err1"); st=$?
+if [ $st -eq 0 ] && grep -q 'HVD-TEST-GUEST READY' <<<"$out" &&
+   grep -q 'stopped: poweroff' "$WORK/err1"; then ok "poweroff, exit status 0"
+else bad "poweroff: status $st, out: $out $(cat "$WORK/err1")"; fi
+
+# 2. i8042 reset: exit status 3 (reboot).
+vmm --cmdline 'mode=reboot' >/dev/null 2>"$WORK/err2"; st=$?
+if [ $st -eq 3 ] && grep -q 'stopped: reboot' "$WORK/err2"; then ok "reboot, exit status 3"
+else bad "reboot: status $st $(cat "$WORK/err2")"; fi
+
+# 3. a file that is no kernel: setup error, exit status 1, one line why.
+head -c 8192 /dev/zero >"$WORK/notakernel"
+"$HVD" vmm --kernel "$WORK/notakernel" --memory-mib 64 >/dev/null 2>"$WORK/err3"; st=$?
+if [ $st -eq 1 ] && grep -q 'loading kernel' "$WORK/err3"; then ok "bad kernel, exit status 1"
+else bad "bad kernel: status $st $(cat "$WORK/err3")"; fi
+
+# 4. dirty counter, pause/resume/stats/stop over the control socket.
+RT="$WORK/rt4"; mkdir -p "$RT"
+"$HVD" vmm --kernel "$GUEST" --memory-mib 64 --name t4 --runtime-dir "$RT" \
+	--cmdline 'mode=dirty tick=50000000' >/dev/null 2>"$WORK/err4" &
+VPID=$!; PIDS+=("$VPID")
+$CTL "$RT/control.sock" wait 10 || bad "control socket did not appear"
+$CTL "$RT/control.sock" events "$WORK/events4" 30 &
+EPID=$!; PIDS+=("$EPID")
+if wait_for "$RT/console.log" 'HVD-TEST-GUEST READY' && wait_for "$RT/console.log" 'counter=' ; then
+	ok "marker and counter in console.log"
+else bad "no marker/counter: $(cat "$RT/console.log" 2>/dev/null)"; fi
+st_json=$($CTL "$RT/control.sock" call '{"cmd":"status","id":1}')
+if grep -q '"state":"running"' <<<"$st_json" && grep -q '"id":1' <<<"$st_json"; then
+	ok "status says running"
+else bad "status: $st_json"; fi
+c1=$(last_counter "$RT/console.log"); sleep 0.4; c2=$(last_counter "$RT/console.log")
+if [ -n "$c1" ] && [ "$c2" -gt "$c1" ]; then ok "counter advances ($c1 -> $c2)"
+else bad "counter does not advance ($c1 -> $c2)"; fi
+p=$($CTL "$RT/control.sock" call '{"cmd":"pause"}')
+sleep 0.2; c3=$(last_counter "$RT/console.log"); lines3=$(wc -l <"$RT/console.log")
+sleep 0.6; c4=$(last_counter "$RT/console.log"); lines4=$(wc -l <"$RT/console.log")
+if grep -q '"state":"paused"' <<<"$p" && [ "$c3" = "$c4" ] && [ "$lines3" = "$lines4" ]; then
+	ok "pause stops the counter at $c3"
+else bad "pause: $p, counter $c3 -> $c4, lines $lines3 -> $lines4"; fi
+p2=$($CTL "$RT/control.sock" call '{"cmd":"pause"}'); st=$?
+if [ $st -ne 0 ] && grep -q 'already paused' <<<"$p2"; then ok "second pause refused"
+else bad "second pause: $p2"; fi
+stats=$($CTL "$RT/control.sock" call '{"cmd":"stats"}')
+if grep -q '"rss_bytes"' <<<"$stats" && grep -q '"state":"paused"' <<<"$stats"; then
+	ok "stats while paused"
+else bad "stats: $stats"; fi
+r=$($CTL "$RT/control.sock" call '{"cmd":"resume"}')
+if grep -q '"state":"running"' <<<"$r" && wait_for "$RT/console.log" "counter=" 5; then
+	sleep 0.4; c5=$(last_counter "$RT/console.log")
+	if [ "$c5" -gt "$c4" ]; then ok "resume continues the counter ($c4 -> $c5)"
+	else bad "counter after resume: $c4 -> $c5"; fi
+else bad "resume: $r"; fi
+bogus=$($CTL "$RT/control.sock" call '{"cmd":"fly"}'); st=$?
+if [ $st -ne 0 ] && grep -q 'unknown command' <<<"$bogus"; then ok "unknown command refused"
+else bad "unknown command: $bogus"; fi
+$CTL "$RT/control.sock" call '{"cmd":"stop"}' >/dev/null
+wait "$VPID"; st=$?
+wait "$EPID"
+if [ $st -eq 5 ] && grep -q '"event":"stopped"' "$WORK/events4" &&
+   grep -q '"reason":"killed"' "$WORK/events4" && grep -q '"event":"paused"' "$WORK/events4" &&
+   grep -q '"event":"resumed"' "$WORK/events4" && [ ! -e "$RT/control.sock" ]; then
+	ok "stop: exit status 5, stopped/killed event, socket removed"
+else bad "stop: status $st, events: $(cat "$WORK/events4")"; fi
+
+# 5. SIGTERM: exit status 5 (killed).
+"$HVD" vmm --kernel "$GUEST" --memory-mib 64 --cmdline 'mode=dirty' >/dev/null 2>"$WORK/err5" &
+VPID=$!; PIDS+=("$VPID")
+sleep 0.3; kill -TERM "$VPID"; wait "$VPID"; st=$?
+if [ $st -eq 5 ] && grep -q 'stopped: killed (signal 15' "$WORK/err5"; then ok "SIGTERM, exit status 5"
+else bad "SIGTERM: status $st $(cat "$WORK/err5")"; fi
+
+# 6. virtio-blk: write and check, verify in a second boot, read-only disk.
+truncate -s 4M "$WORK/disk6.img"
+out=$(vmm --disk "$WORK/disk6.img" --cmdline 'mode=blk sectors=300 seed=42' 2>/dev/null); st=$?
+sum=$(grep -oE 'BLK OK sectors=300 sum=0x[0-9a-f]+' <<<"$out" | sed 's/.*sum=//')
+if [ $st -eq 0 ] && [ -n "$sum" ]; then ok "blk write/read-back ($sum)"
+else bad "blk: status $st, $out"; fi
+out=$(vmm --disk "$WORK/disk6.img" --cmdline 'mode=verify sectors=300 seed=42' 2>/dev/null)
+if grep -q "BLK OK sectors=300 sum=$sum" <<<"$out" && ! grep -q ' ro' <<<"$out"; then
+	ok "blk data persists across boots"
+else bad "blk verify: $out"; fi
+out=$(vmm --disk "$WORK/disk6.img,ro" --cmdline 'mode=blk sectors=300 seed=42' 2>/dev/null)
+if grep -q "BLK OK sectors=300 sum=$sum ro" <<<"$out"; then ok "read-only disk is read, not written"
+else bad "blk ro: $out"; fi
+
+# 7. garbage rings: the VMM survives, reports device errors, the guest
+#    finishes and powers off.
+RT="$WORK/rt7"; mkdir -p "$RT"; truncate -s 1M "$WORK/disk7.img"
+"$HVD" vmm --kernel "$GUEST" --memory-mib 64 --runtime-dir "$RT" --start-paused \
+	--disk "$WORK/disk7.img" --cmdline 'mode=garbage,dirty loops=3 tick=10000000' \
+	>/dev/null 2>"$WORK/err7" &
+VPID=$!; PIDS+=("$VPID")
+$CTL "$RT/control.sock" wait 10
+$CTL "$RT/control.sock" events "$WORK/events7" 10 &
+EPID=$!; PIDS+=("$EPID")
+wait_for "$WORK/events7" connected 5
+$CTL "$RT/control.sock" call '{"cmd":"resume"}' >/dev/null
+wait "$VPID"; st=$?; wait "$EPID"
+nerr=$(grep -c '"event":"device_error"' "$WORK/events7")
+if [ $st -eq 0 ] && grep -q 'GARBAGE DONE' "$RT/console.log" && [ "$nerr" -ge 5 ] &&
+   grep -q 'counter=' "$RT/console.log"; then
+	ok "garbage rings: $nerr device_error events, VMM alive, guest powered off"
+else bad "garbage: status $st, $nerr errors, $(cat "$RT/console.log") $(cat "$WORK/err7")"; fi
+
+# 8. ten VMs at once, each with its own disk and seed.
+for i in $(seq 1 10); do
+	truncate -s 1M "$WORK/d8-$i.img"
+	"$HVD" vmm --kernel "$GUEST" --memory-mib 64 --disk "$WORK/d8-$i.img" \
+		--cmdline "mode=blk sectors=64 seed=$i" >"$WORK/out8-$i" 2>&1 &
+	PIDS+=("$!")
+done
+wait_all_ok=1
+for pid in "${PIDS[@]: -10}"; do wait "$pid" || wait_all_ok=0; done
+sums=$(cat "$WORK"/out8-* | grep -oE 'BLK OK sectors=64 sum=0x[0-9a-f]+' | sort -u | wc -l)
+if [ $wait_all_ok -eq 1 ] && [ "$sums" -eq 10 ]; then ok "10 concurrent VMs, 10 distinct disk checksums"
+else bad "10 VMs: all ok=$wait_all_ok, distinct sums=$sums"; fi
+if cmp -s "$WORK/d8-1.img" "$WORK/d8-2.img"; then bad "disks 1 and 2 are identical"
+else ok "disks isolated"; fi
+
+# 9. every control line seen above matches schemas/vmm-control.schema.json.
+SCHEMA="$(dirname "$0")/../../schemas/vmm-control.schema.json"
+printf '%s\n' "$st_json" "$p" "$p2" "$stats" "$r" "$bogus" >"$WORK/responses"
+grep -h '^{' "$WORK/events4" "$WORK/events7" >>"$WORK/responses"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+	if python3 - "$SCHEMA" "$WORK/responses" <<'PY'
+import json, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+for line in open(sys.argv[2]):
+    if line.strip():
+        v.validate(json.loads(line))
+PY
+	then ok "control traffic matches vmm-control.schema.json ($(wc -l <"$WORK/responses") lines)"
+	else bad "control traffic does not match the schema"; fi
+else
+	echo "skip - python3-jsonschema missing: control traffic not checked against the schema"
+fi
+
+echo "$passed passed, $failures failed"
+[ $failures -eq 0 ]
