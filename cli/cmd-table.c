@@ -73,7 +73,7 @@ static const struct hvadm_cmd snapshot_cmds[] = {
 static const struct hvadm_cmd hosts_cmds[] = {
 	{
 		.name = "list", .handler = hvadm_cmd_hosts_list,
-		.usage = "hosts [list]",
+		.usage = "hosts list",
 		.summary = "list hosts with capacity and allocations",
 		.help =
 		"List the hosts of the cluster: state, vCPUs and memory allocated out of what\n"

@@ -20,7 +20,7 @@
 struct events_state {
 	struct hvadm_ctx *ctx;
 	struct hvadm_sse sse;
-	bool received;	/* this connection delivered bytes: it was established */
+	bool received;	/* this connection was established (answered 2xx or sent bytes) */
 };
 
 /* The name of the thing an event is about: vm, operation, host or token. */
@@ -63,7 +63,8 @@ static void print_human(const char *type, const json_t *ev)
 			if (pass == 0 && (!strcmp(key, "id") || !strcmp(key, "type") ||
 					  !strcmp(key, "time")))
 				continue;
-			if (pass == 1 && (!strcmp(key, "id") || !strcmp(key, "name")))
+			if (pass == 1 && (!strcmp(key, "id") || !strcmp(key, "name") ||
+					  (strlen(key) > 3 && !strcmp(key + strlen(key) - 3, "_at"))))
 				continue;
 			if (json_is_string(v))
 				printf(" %s=%s", key, json_string_value(v));
@@ -144,6 +145,9 @@ int hvadm_cmd_events(struct hvadm_ctx *ctx, int argc, char **argv)
 			hvadm_response_clear(&resp);
 			break;
 		}
+		/* a 2xx answer means the stream was established, even if no event came */
+		if (resp.status >= 200 && resp.status <= 299)
+			st.received = true;
 		hvadm_response_clear(&resp);
 		if (ferror(stdout)) {
 			r = HVADM_EXIT_FAIL;

@@ -18,6 +18,7 @@
 #include "http.h"
 
 #define HVADM_HTTP_MAX_BODY (64u << 20)
+#define HVADM_HTTP_TIMEOUT_S 300
 
 struct hvadm_http {
 	CURL *easy;
@@ -234,6 +235,11 @@ static int transfer_error(struct hvadm_http *h, CURL *e, CURLcode c)
 		snprintf(h->errmsg, sizeof(h->errmsg), "%s: TLS: %s (see --cacert)",
 			 hvadm_http_target(h), why);
 		return -EPROTO;
+	case CURLE_GOT_NOTHING:
+		snprintf(h->errmsg, sizeof(h->errmsg), "%s: %s%s", hvadm_http_target(h), why,
+			 strncmp(h->base, "http://", 7) == 0 && !h->socket_path ?
+			 " (does it want https://?)" : "");
+		return -ECONNRESET;
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
 		snprintf(h->errmsg, sizeof(h->errmsg), "%s: not a usable http:// or https:// URL "
@@ -311,6 +317,9 @@ static int perform(struct hvadm_http *h, const char *method, const char *path,
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+	/* slow work answers 202 at once and is waited for in 1 s polls: a plain request that takes
+	 * minutes means a stuck daemon, and hvadm should say so rather than hang */
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)HVADM_HTTP_TIMEOUT_S);
 	c = curl_easy_perform(e);
 	curl_slist_free_all(headers);
 	if (c != CURLE_OK) {

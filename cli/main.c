@@ -109,10 +109,8 @@ int main(int argc, char **argv)
 			return main_usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		hvadm_print_main_help(stderr);
-		return HVADM_EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return main_usage_error("missing command\nusage: hvadm [OPTIONS] COMMAND [ARGS]...");
 	if (conn.socket_path && conn.url)
 		return main_usage_error("give --socket or --url, not both");
 	if (!conn.socket_path && !conn.url) {

@@ -32,6 +32,28 @@ static int query_add(char **query, const char *key, const char *value)
 	return 0;
 }
 
+/* Keeps in vms only the VMs that carry every label of want (an array of [key, value]):
+ * docs/api.md takes one label= filter, so a second --label is applied here. */
+static void keep_labelled(json_t *vms, const json_t *want)
+{
+	size_t i = 0;
+
+	while (i < json_array_size(vms)) {
+		json_t *have = json_object_get(json_array_get(vms, i), "labels"), *kv;
+		bool all = true;
+		size_t j;
+
+		json_array_foreach(want, j, kv)
+			if (!json_equal(json_object_get(have, json_string_value(json_array_get(kv, 0))),
+					json_array_get(kv, 1)))
+				all = false;
+		if (all)
+			i++;
+		else
+			json_array_remove(vms, i);
+	}
+}
+
 int hvadm_cmd_list(struct hvadm_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -42,22 +64,28 @@ int hvadm_cmd_list(struct hvadm_ctx *ctx, int argc, char **argv)
 		{ 0 }
 	};
 	_cleanup_free_ char *query = NULL, *path = NULL;
-	_cleanup_json_ json_t *body = NULL;
+	_cleanup_json_ json_t *body = NULL, *want = json_array();
 	struct hvadm_table *t;
+	struct hvadm_label l;
+	struct hvadm_err err;
 	json_t *vms, *vm;
 	size_t i;
 	int c, r;
 
+	if (!want)
+		return hvadm_fail("out of memory");
 	while ((c = hvadm_getopt(ctx, argc, argv, ":h", opts)) != -1) {
 		switch (c) {
 		case 's':
 			r = query_add(&query, "state", optarg);
 			break;
 		case 'l':
-			if (!strchr(optarg, '=') || optarg[0] == '=')
-				return hvadm_usage_error(ctx, "--label '%s': expected KEY=VALUE",
-							 optarg);
-			r = query_add(&query, "label", optarg);
+			if (hvadm_parse_label(optarg, &err, &l) < 0)
+				return hvadm_usage_error(ctx, "--label: %s", err.msg);
+			json_array_append_new(want, json_pack("[ss]", l.key, l.value));
+			hvadm_label_clear(&l);
+			/* the API filters on one label; the others are applied below */
+			r = json_array_size(want) == 1 ? query_add(&query, "label", optarg) : 0;
 			break;
 		case 'H':
 			r = query_add(&query, "host", optarg);
@@ -73,10 +101,12 @@ int hvadm_cmd_list(struct hvadm_ctx *ctx, int argc, char **argv)
 		return hvadm_fail("out of memory");
 	if ((r = hvadm_get_json(ctx, path, NULL, &body)))
 		return r;
+	vms = json_object_get(body, "vms");
+	if (json_array_size(want) > 1)
+		keep_labelled(vms, want);
 	if (ctx->output == HVADM_OUTPUT_JSON)
 		return hvadm_print_json(body, stdout) < 0 ? HVADM_EXIT_FAIL : HVADM_EXIT_OK;
 
-	vms = json_object_get(body, "vms");
 	t = hvadm_table_new(6, (const char *[]){ "NAME", "STATE", "VCPUS", "MEMORY", "HOST",
 						 "LABELS" });
 	if (!t)
