@@ -255,6 +255,10 @@ int config_load_file(struct hvd_config *cfg, const char *path, char *err, size_t
 			break;
 		}
 	}
+	if (r == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: cannot read it", path);
+		r = -EIO;
+	}
 	fclose(f);
 	return r;
 }
@@ -299,8 +303,8 @@ static int streq(const char *a, const char *b)
 }
 
 #define DIFF_APPEND(...) do { \
-	size_t used_ = strlen(out); \
-	if (used_ < outlen) \
+	size_t used_ = outlen ? strlen(out) : 0; \
+	if (used_ + 1 < outlen) \
 		snprintf(out + used_, outlen - used_, __VA_ARGS__); \
 	n++; \
 } while (0)

@@ -73,10 +73,14 @@ int disk_copy_sparse(const char *src, const char *dst, const struct disk_copy_cb
 	in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return -errno;
-	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+	if (fstat(in, &st) < 0) {
+		r = -errno;
 		close(in);
 		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(in);
+		return -EINVAL;
 	}
 	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out < 0) {
@@ -130,6 +134,9 @@ int disk_copy_sparse(const char *src, const char *dst, const struct disk_copy_cb
 		}
 		pos = hole;
 	}
+	/* extents end at st_size, blocks at a block boundary: say "all" */
+	if (cb && cb->progress)
+		cb->progress(cb->ud, total, total);
 sync:
 	if (fsync(out) < 0) {
 		r = -errno;

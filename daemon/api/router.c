@@ -58,7 +58,7 @@ static int split(const char *path, char *buf, size_t buflen, char *seg[MAX_SEGME
 	int n = 0;
 	char *p;
 
-	if (path[0] != '/' || len >= buflen)
+	if (path[0] != '/' || len >= buflen || strstr(path, "//"))
 		return -EINVAL;
 	memcpy(buf, path + 1, len);
 	/* a trailing slash is tolerated: "/v1/vms/" is "/v1/vms" */

@@ -9,9 +9,11 @@ uint64_t sched_allocatable(uint64_t cap, double ratio)
 {
 	long double x;
 
-	if (!(ratio > 0))
-		return 0;
-	x = floorl((long double)cap * (long double)ratio);
+	if (!(ratio > 0) || ratio > 1e6)
+		return ratio > 1e6 ? UINT64_MAX : 0;
+	/* ratios are decimal (1.2) but stored in binary: 10 x 1.2 must be 12,
+	 * not 11.999... floored to 11 */
+	x = floorl((long double)cap * (long double)ratio + 1e-6L);
 	if (x >= 18446744073709551615.0L)
 		return UINT64_MAX;
 	return (uint64_t)x;
