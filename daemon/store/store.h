@@ -84,6 +84,9 @@ int store_vm_update(struct store *s, struct store_vm *vm);
 /* Records the last known state (and why). -ENOENT. */
 int store_vm_set_state(struct store *s, const char *id, const char *state, const char *reason);
 
+/* Records what the operator asked for (running, stopped). -ENOENT. */
+int store_vm_set_desired(struct store *s, const char *id, const char *desired);
+
 int store_vm_delete(struct store *s, const char *id);
 
 /* Number of VMs per state; cb is called once per state that has VMs. */

@@ -240,7 +240,7 @@ int store_vm_update(struct store *s, struct store_vm *vm)
 	if ((r = store_step_done(st)) < 0)
 		goto rollback;
 	if (sqlite3_changes(s->db) == 0) {
-		struct store_vm cur;
+		struct store_vm cur = { 0 };
 
 		r = store_vm_get(s, vm->id, &cur);
 		store_vm_clear(&cur);
@@ -273,6 +273,21 @@ int store_vm_set_state(struct store *s, const char *id, const char *state, const
 	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, store_now_ms());
+	r = store_step_done(st);
+	if (r == 0 && sqlite3_changes(s->db) == 0)
+		r = -ENOENT;
+	return r;
+}
+
+int store_vm_set_desired(struct store *s, const char *id, const char *desired)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (store_stmt(s, "UPDATE vms SET desired_state = ?2 WHERE id = ?1", &st) < 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, desired, -1, SQLITE_STATIC);
 	r = store_step_done(st);
 	if (r == 0 && sqlite3_changes(s->db) == 0)
 		r = -ENOENT;
