@@ -13,6 +13,7 @@ struct store;
 struct api_server;
 struct events_hub;
 struct ops_runtime;
+struct sup;
 
 struct hvd {
 	uv_loop_t *loop;
@@ -21,6 +22,7 @@ struct hvd {
 	struct api_server *api;
 	struct events_hub *events;
 	struct ops_runtime *ops;
+	struct sup *sup;
 	char host_id[37];
 	char host_name[64];
 	int64_t started_at_ms;

@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "ops.h"
 #include "store/store.h"
+#include "supervisor.h"
 #include "vm-disks.h"
 #include "vmm/vmm.h"
 
@@ -292,6 +293,9 @@ static void on_signal(uv_signal_t *s, int signum)
 	hvd->stopping = true;
 	hvd->api = api_server_stop(hvd->api);
 	ops_runtime_shutdown(hvd->ops);
+	/* VMs keep running: only our side of their control sockets closes */
+	sup_shutdown(hvd->sup);
+	hvd->sup = NULL;
 	uv_close((uv_handle_t *)&hvd->sig_term, NULL);
 	uv_close((uv_handle_t *)&hvd->sig_int, NULL);
 	uv_close((uv_handle_t *)&hvd->sig_hup, NULL);
@@ -425,10 +429,12 @@ int main(int argc, char **argv)
 
 	hvd.loop = uv_default_loop();
 	hvd.started_at_ms = store_now_ms();
-	if (events_hub_new(&hvd, &hvd.events) < 0 || ops_runtime_new(&hvd, &hvd.ops) < 0) {
+	if (events_hub_new(&hvd, &hvd.events) < 0 || ops_runtime_new(&hvd, &hvd.ops) < 0 ||
+	    sup_new(&hvd, &hvd.sup) < 0) {
 		log_error("out of memory");
 		return 1;
 	}
+	sup_reattach_all(hvd.sup);
 	r = api_server_start(&hvd, &hvd.api);
 	if (r < 0)
 		return 1;

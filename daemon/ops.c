@@ -304,7 +304,7 @@ void ops_remove_waiter(struct ops_run *run, struct api_request *req)
 	struct api_request **pp = &run->waiters;
 
 	while (*pp && *pp != req)
-		pp = &(*pp)->wait_next;
+		pp = &(*pp)->op_next;
 	if (*pp)
 		*pp = req->op_next;
 	req->op_next = NULL;

@@ -1,7 +1,8 @@
 /* router.c - the route table and matching a request path against it.
  *
  * Paths are matched segment by segment; "{}" in a pattern matches one
- * non-empty segment, which is copied into params in order. The table is
+ * non-empty segment, which is copied into params in order; "{}.x" matches
+ * a segment ending in ".x" (copied whole). The table is
  * the single place that says which schema a body must satisfy and which
  * routes need the admin role. */
 #include <errno.h>
@@ -45,6 +46,8 @@ const struct api_route api_routes[] = {
 	{ "POST", "/v1/tokens", api_tokens_create, "token-create.schema.json", true },
 	{ "DELETE", "/v1/tokens/{}", api_tokens_delete, NULL, true },
 	{ "GET", "/metrics", api_metrics_get, NULL, false },
+	/* the schema files openapi.json refers to, relative to /v1/openapi.json */
+	{ "GET", "/v1/{}.schema.json", api_schema_get, NULL, false },
 };
 const int api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
 
@@ -95,7 +98,13 @@ static bool match(const char *pattern, char *seg[], int nseg,
 	if (split(pattern, pbuf, sizeof(pbuf), pseg, &np) < 0 || np != nseg)
 		return false;
 	for (int i = 0; i < nseg; i++) {
-		if (strcmp(pseg[i], "{}") == 0) {
+		size_t plen = strlen(pseg[i]), slen = strlen(seg[i]);
+
+		/* "{}suffix" matches a segment that ends with suffix */
+		if (strncmp(pseg[i], "{}", 2) == 0 && plen > 2 &&
+		    (slen <= plen - 2 || strcmp(seg[i] + slen - (plen - 2), pseg[i] + 2) != 0))
+			return false;
+		if (strncmp(pseg[i], "{}", 2) == 0) {
 			if (params && nparams < API_MAX_PARAMS)
 				snprintf(params[nparams], API_PARAM_LEN, "%s", seg[i]);
 			nparams++;

@@ -29,7 +29,9 @@ struct schema_error {
 /*
  * Parse the embedded schemas, check that every $ref resolves and compile
  * every pattern. Idempotent. Returns 0, -ENOMEM, or -EINVAL when an embedded
- * schema is broken (a build defect: the unit tests catch it).
+ * schema is broken (a build defect: the unit tests catch it; the reason goes
+ * to stderr). Call it at start-up: initialisation is not thread-safe, but
+ * once done, schema_validate() only reads and may run on any thread.
  */
 int schema_init(void);
 

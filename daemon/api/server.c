@@ -8,6 +8,7 @@
  * their handler. Handlers that wait (operation waits, event streams)
  * suspend their connection; api_server_stop resumes every one of them
  * before MHD is stopped, as MHD requires. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -252,7 +253,8 @@ static int prepare_body(struct api_request *req)
 		/* an absent body is an empty object: schemas say what is required */
 		req->json = json_object();
 	} else {
-		req->json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+		/* any JSON value parses; the schema then says "must be an object" */
+		req->json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 		if (!req->json) {
 			api_reply_error(req, 400, "invalid_json", NULL, "body is not valid JSON: %s at line %d column %d",
 					jerr.text, jerr.line, jerr.column);
@@ -312,7 +314,7 @@ static void dispatch(struct api_request *req, const char *url, const char *metho
 	req->route->handler(req);
 	if (!req->status && !req->suspended) {
 		log_error("api: request %s: %s %s: handler gave no answer", req->id, method, url);
-		api_reply_error(req, 500, "internal", NULL, "the handler gave no answer");
+		api_reply_error(req, 500, "internal_error", NULL, "the handler gave no answer");
 	}
 }
 
@@ -458,6 +460,30 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	json_decref(req->json);
 	free(req->body);
 	free(req);
+}
+
+/* Percent-decoding of URLs and query arguments, in place. Unlike MHD's
+ * default, "%00" is left as it is: a decoded NUL would silently cut the
+ * path short ("/v1/vms/%00" would become "/v1/vms/"). */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *r = s, *w = s;
+
+	(void)cls;
+	(void)conn;
+	while (*r) {
+		if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2]) &&
+		    !(r[1] == '0' && r[2] == '0')) {
+			char hex[3] = { r[1], r[2], 0 };
+
+			*w++ = (char)strtol(hex, NULL, 16);
+			r += 3;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -646,6 +672,7 @@ static int start_listener(struct api_server *s, const char *spec, int given_fd)
 					  MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
 					  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 					  MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+					  MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 					  MHD_OPTION_HTTPS_MEM_CERT, l->tls_cert,
 					  MHD_OPTION_HTTPS_MEM_KEY, l->tls_key,
 					  MHD_OPTION_END);
@@ -657,6 +684,7 @@ static int start_listener(struct api_server *s, const char *spec, int given_fd)
 					  MHD_OPTION_CONNECTION_TIMEOUT, cfg->connection_timeout_s,
 					  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
 					  MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+					  MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 					  MHD_OPTION_END);
 	if (!l->mhd) {
 		log_error("api: cannot start the HTTP server on %s", spec);

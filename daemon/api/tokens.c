@@ -50,7 +50,8 @@ void api_tokens_create(struct api_request *req)
 
 	hvd_uuid(t.id);
 	snprintf(t.name, sizeof(t.name), "%s", json_string_value(json_object_get(req->json, "name")));
-	snprintf(t.role, sizeof(t.role), "%s", role ? role : "admin");
+	/* the safe default: a token that can only read */
+	snprintf(t.role, sizeof(t.role), "%s", role ? role : "read-only");
 	t.created_at = store_now_ms();
 	if ((r = api_auth_new_token(secret)) < 0 || (r = api_auth_hash(secret, t.hash)) < 0) {
 		api_reply_errno(req, r, "token");
