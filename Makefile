@@ -39,6 +39,7 @@ demo: deps
 bench: build
 	ninja -C $(BUILD) bench/bench-api
 	$(BUILD)/bench/bench-api $(BUILD)/daemon/hvd
+	python3 bench/restart.py $(BUILD)/daemon/hvd $(BUILD)/tests/guest/test-guest.elf
 
 install: build
 	$(MESON) install -C $(BUILD)

@@ -39,6 +39,7 @@ int config_defaults(struct hvd_config *cfg)
 	cfg->cpu_overcommit = 4.0;
 	cfg->memory_overcommit = 1.0;
 	cfg->event_backlog = 10000;
+	cfg->shutdown_timeout_s = 60;
 	cfg->log_level = LOG_INFO;
 
 	if (geteuid() == 0) {
@@ -175,6 +176,23 @@ int config_set(struct hvd_config *cfg, const char *key, const char *value, char 
 			snprintf(err, errlen, "%s: '%s' is not a ratio between 0.1 and 100", key, value);
 			return -EINVAL;
 		}
+		return 0;
+	}
+	if (strcmp(key, "stop_vms_on_shutdown") == 0) {
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+			cfg->stop_vms_on_shutdown = true;
+		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 || strcmp(value, "0") == 0)
+			cfg->stop_vms_on_shutdown = false;
+		else {
+			snprintf(err, errlen, "stop_vms_on_shutdown: '%s' is not yes or no", value);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (strcmp(key, "shutdown_timeout_s") == 0) {
+		if (parse_uint(value, 3600, &u) < 0)
+			goto bad_num;
+		cfg->shutdown_timeout_s = (unsigned)u;
 		return 0;
 	}
 	if (strcmp(key, "log_level") == 0) {
@@ -334,6 +352,8 @@ int config_diff(const struct hvd_config *a, const struct hvd_config *b, char *ou
 	DIFF_NUM(memory_overcommit, "%g", double);
 	DIFF_NUM(event_backlog, "%u", unsigned);
 	DIFF_NUM(log_level, "%d", int);
+	DIFF_NUM(stop_vms_on_shutdown, "%d", int);
+	DIFF_NUM(shutdown_timeout_s, "%u", unsigned);
 	if (a->n_listen != b->n_listen) {
 		DIFF_APPEND("%slisten (%d addresses -> %d)", n ? ", " : "", a->n_listen, b->n_listen);
 	} else {

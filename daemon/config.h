@@ -29,6 +29,8 @@ struct hvd_config {
 	double cpu_overcommit;
 	double memory_overcommit;
 	unsigned event_backlog;     /* events kept for Last-Event-ID replay */
+	bool stop_vms_on_shutdown;  /* stop VMs gracefully when hvd stops */
+	unsigned shutdown_timeout_s;/* ... forcing those still up after this */
 	int log_level;
 };
 

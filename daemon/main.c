@@ -276,6 +276,16 @@ static void notify_ready_status(struct hvd *hvd)
 	notify_ready(status);
 }
 
+/* VMs keep running unless stop_vms_on_shutdown stopped them: only our
+ * side of their control sockets closes */
+static void finish_shutdown(void *ud)
+{
+	struct hvd *hvd = ud;
+
+	sup_shutdown(hvd->sup);
+	hvd->sup = NULL;
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
 	struct hvd *hvd = s->data;
@@ -293,12 +303,16 @@ static void on_signal(uv_signal_t *s, int signum)
 	hvd->stopping = true;
 	hvd->api = api_server_stop(hvd->api);
 	ops_runtime_shutdown(hvd->ops);
-	/* VMs keep running: only our side of their control sockets closes */
-	sup_shutdown(hvd->sup);
-	hvd->sup = NULL;
 	uv_close((uv_handle_t *)&hvd->sig_term, NULL);
 	uv_close((uv_handle_t *)&hvd->sig_int, NULL);
 	uv_close((uv_handle_t *)&hvd->sig_hup, NULL);
+	if (hvd->cfg.stop_vms_on_shutdown && sup_count_running(hvd->sup) > 0) {
+		log_notice("stopping %d VM(s) first (stop_vms_on_shutdown), forcing after %u s",
+			   sup_count_running(hvd->sup), hvd->cfg.shutdown_timeout_s);
+		sup_stop_all(hvd->sup, hvd->cfg.shutdown_timeout_s, finish_shutdown, hvd);
+	} else {
+		finish_shutdown(hvd);
+	}
 }
 
 static int lock_state_dir(const char *dir)
@@ -435,6 +449,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sup_reattach_all(hvd.sup);
+	sup_autostart(hvd.sup);
 	r = api_server_start(&hvd, &hvd.api);
 	if (r < 0)
 		return 1;

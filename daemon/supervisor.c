@@ -58,6 +58,8 @@ struct sup {
 	struct watch *watches;
 	struct restart_hist *restarts;
 	bool shutting_down;
+	void (*all_stopped)(void *ud);   /* sup_stop_all's callback, once */
+	void *all_stopped_ud;
 };
 
 struct sup_vm {
@@ -542,6 +544,16 @@ static int spawn(struct sup *s, struct sup_vm *v, json_t *def, pid_t *ret_pid)
 	if (mkdir(v->dir, 0750) < 0 && errno != EEXIST)
 		return -errno;
 	snprintf(log_path, sizeof(log_path), "%s/vmm.log", v->dir);
+	/* each run of the VM gets a fresh console log; the previous one stays
+	 * as console.log.1 (so logs cannot grow across reboots) */
+	{
+		char cur[PATH_MAX], old[PATH_MAX];
+
+		snprintf(cur, sizeof(cur), "%.4000s/console.log", v->dir);
+		snprintf(old, sizeof(old), "%.4000s/console.log.1", v->dir);
+		if (rename(cur, old) < 0 && errno != ENOENT)
+			log_warning("vm %s: cannot rotate %s: %m", v->name, cur);
+	}
 	build_argv(s, v, def, &a);
 
 	posix_spawn_file_actions_init(&fa);
@@ -710,6 +722,8 @@ int sup_reboot(struct sup *s, const char *vm_id)
 		return -ENOENT;
 	v->reboot_requested = true;
 	v->stop_requested = true;
+	/* "starting" until the new VMM reports: waiters see the reboot happen */
+	set_state(s, v->id, v->name, "starting", "reboot requested");
 	force(v);
 	return 0;
 }
@@ -784,7 +798,59 @@ static void restart(struct sup *s, const char *id, const char *why)
 	store_vm_clear(&vm);
 }
 
+static void check_all_stopped(struct sup *s)
+{
+	void (*cb)(void *ud) = s->all_stopped;
+
+	if (!cb || sup_count_running(s) > 0)
+		return;
+	s->all_stopped = NULL;
+	cb(s->all_stopped_ud);
+}
+
+void sup_stop_all(struct sup *s, unsigned timeout_s, void (*done)(void *ud), void *ud)
+{
+	s->all_stopped = done;
+	s->all_stopped_ud = ud;
+	s->shutting_down = true; /* no restarts from here on */
+	for (struct sup_vm *v = s->vms; v; v = v->next)
+		if (!v->exited) {
+			log_notice("vm %s: stopping for the daemon's shutdown", v->name);
+			sup_stop(s, v->id, false, timeout_s);
+		}
+	check_all_stopped(s);
+}
+
+static int autostart_one(const struct store_vm *vm, void *ud)
+{
+	struct sup *s = ud;
+	char err[256];
+
+	if (!json_is_true(json_object_get(vm->definition, "autostart")) ||
+	    (strcmp(vm->state, "stopped") != 0 && strcmp(vm->state, "crashed") != 0))
+		return 0;
+	log_info("vm %s: autostart", vm->name);
+	if (sup_start(s, vm, err, sizeof(err)) < 0)
+		set_state(s, vm->id, vm->name, "stopped", err);
+	return 0;
+}
+
+void sup_autostart(struct sup *s)
+{
+	store_vm_list(s->hvd->store, NULL, autostart_one, s);
+}
+
+static void vm_exited_inner(struct sup_vm *v, const char *reason, const char *detail);
+
 static void vm_exited(struct sup_vm *v, const char *reason, const char *detail)
+{
+	struct sup *s = v->sup;
+
+	vm_exited_inner(v, reason, detail);
+	check_all_stopped(s);
+}
+
+static void vm_exited_inner(struct sup_vm *v, const char *reason, const char *detail)
 {
 	struct sup *s = v->sup;
 	char why[400], id[37], name[64];
@@ -805,7 +871,6 @@ static void vm_exited(struct sup_vm *v, const char *reason, const char *detail)
 		store_vm_clear(&vm);
 	}
 	if (reboot) {
-		set_state(s, id, name, "starting", "reboot requested");
 		restart(s, id, "reboot requested");
 		return;
 	}
@@ -828,7 +893,7 @@ static void vm_exited(struct sup_vm *v, const char *reason, const char *detail)
 		restart(s, id, "the guest rebooted");
 		return;
 	}
-	snprintf(why, sizeof(why), "crashed: %s", *detail ? detail : reason);
+	snprintf(why, sizeof(why), "%s", *detail ? detail : reason);
 	set_state(s, id, name, "crashed", why);
 	events_publish(s->hvd, "vm.crashed", json_pack("{s:o, s:s}", "vm", events_vm_ref(id, name), "reason", why));
 	if (on_crash_restart && may_restart(s, id))
@@ -879,9 +944,54 @@ static int reattach_one(const struct store_vm *vm, void *ud)
 	return 0;
 }
 
+/* VMM processes in the runtime dir that SQLite does not know: reported
+ * (log + event) and left running, never killed silently. */
+static void report_unknown(struct sup *s)
+{
+	char dir[PATH_MAX], pidpath[PATH_MAX], buf[32];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%.4000s/vms", s->hvd->cfg.runtime_dir);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct store_vm vm;
+		pid_t pid = 0;
+		ssize_t n;
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (store_vm_get(s->hvd->store, de->d_name, &vm) == 0) {
+			store_vm_clear(&vm);
+			continue;
+		}
+		snprintf(pidpath, sizeof(pidpath), "%.4000s/%.64s/vmm.pid", dir, de->d_name);
+		fd = open(pidpath, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			pid = (pid_t)atoi(buf);
+		}
+		if (pid <= 0 || kill(pid, 0) < 0)
+			continue;
+		log_warning("supervisor: VMM pid %d in %s/%s belongs to no VM hvd knows; leaving it running",
+			    (int)pid, dir, de->d_name);
+		events_publish(s->hvd, "host.unknown_vmm",
+			       json_pack("{s:i, s:s}", "pid", (int)pid, "runtime_dir", de->d_name));
+	}
+	closedir(d);
+}
+
 void sup_reattach_all(struct sup *s)
 {
 	store_vm_list(s->hvd->store, NULL, reattach_one, s);
+	report_unknown(s);
 }
 
 void sup_shutdown(struct sup *s)

@@ -54,5 +54,12 @@ void sup_unwatch(struct sup *sup, const char *vm_id, struct api_request *req);
 bool sup_is_running(struct sup *sup, const char *vm_id);
 void sup_vm_dir(struct hvd *hvd, const char *vm_id, char *buf, size_t len);
 
+/* Starts every stopped VM whose definition says autostart. */
+void sup_autostart(struct sup *sup);
+
+/* Stops every VM gracefully (forced after timeout_s) and calls done once
+ * no VMM is left. */
+void sup_stop_all(struct sup *sup, unsigned timeout_s, void (*done)(void *ud), void *ud);
+
 /* Counts for sd_notify and metrics. */
 int sup_count_running(struct sup *sup);

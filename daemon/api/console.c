@@ -24,6 +24,7 @@
 
 struct follow {
 	struct api_request *req;    /* NULL once the request completed */
+	char path[PATH_MAX];
 	int fd;
 	off_t pos;
 	uv_timer_t *timer;
@@ -86,27 +87,21 @@ static ssize_t follow_read(void *cls, uint64_t pos, char *buf, size_t max)
 	(void)pos;
 	if (!f->req || f->req->hvd->stopping)
 		return MHD_CONTENT_READER_END_OF_STREAM;
-	if (f->fd < 0) {
-		/* the log appears when the VM first starts */
-		char path[PATH_MAX];
-		struct store_vm vm;
-
-		if (store_vm_get(f->req->hvd->store, f->req->params[0], &vm) < 0)
-			return MHD_CONTENT_READER_END_OF_STREAM; /* deleted */
-		console_path(f->req, vm.id, path, sizeof(path));
-		store_vm_clear(&vm);
-		f->fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
+	if (f->fd < 0)
+		f->fd = open(f->path, O_RDONLY | O_CLOEXEC); /* appears when the VM first starts */
 	if (f->fd >= 0) {
-		struct stat st;
+		struct stat cur, now;
 
-		/* a new VMM run truncates the log: start again from its top */
-		if (fstat(f->fd, &st) == 0 && st.st_size < f->pos)
-			f->pos = 0;
 		n = pread(f->fd, buf, max, f->pos);
 		if (n > 0) {
 			f->pos += n;
 			return n;
+		}
+		/* all read: a new run of the VM starts a new log file */
+		if (fstat(f->fd, &cur) == 0 && stat(f->path, &now) == 0 && now.st_ino != cur.st_ino) {
+			close(f->fd);
+			f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+			f->pos = 0;
 		}
 	}
 	uv_timer_start(f->timer, on_poll, POLL_MS, 0);
@@ -168,6 +163,7 @@ void api_vm_console_get(struct api_request *req)
 	f->req = req;
 	f->fd = fd;
 	f->refs = 2;
+	snprintf(f->path, sizeof(f->path), "%s", path);
 	if (fd >= 0 && fstat(fd, &st) == 0 && (unsigned long)st.st_size > tail)
 		f->pos = st.st_size - (off_t)tail;
 	uv_timer_init(req->hvd->loop, f->timer);
