@@ -106,8 +106,8 @@ int config_set(struct hvd_config *cfg, const char *key, const char *value, char 
 		char **f = key[0] == 's' ? &cfg->state_dir :
 			   key[0] == 'r' ? &cfg->runtime_dir :
 			   key[4] == 'c' ? &cfg->tls_cert : &cfg->tls_key;
-		if (value[0] != '/') {
-			snprintf(err, errlen, "%s: must be an absolute path", key);
+		if (value[0] != '/' || strlen(value) > 256) {
+			snprintf(err, errlen, "%s: must be an absolute path of at most 256 bytes", key);
 			return -EINVAL;
 		}
 		return set_str(f, value);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/handlers.h"
 #include "api/schema.h"
 #include "config.h"
 #include "events.h"
@@ -440,6 +441,7 @@ int main(int argc, char **argv)
 	if (r > 0)
 		log_notice("recovery: %d operation(s) interrupted by the previous daemon marked failed", r);
 	sweep_orphan_disks(&hvd);
+	api_snapshots_recover(&hvd);
 
 	hvd.loop = uv_default_loop();
 	hvd.started_at_ms = store_now_ms();

@@ -32,6 +32,9 @@ void api_snapshots_create(struct api_request *req);
 void api_snapshot_restore(struct api_request *req);
 void api_snapshot_delete(struct api_request *req);
 void api_vm_migrate(struct api_request *req);
+/* start-up: removes snapshots a previous daemon did not finish */
+struct hvd;
+void api_snapshots_recover(struct hvd *hvd);
 
 /* operations.c */
 void api_ops_list(struct api_request *req);

@@ -1,50 +1,508 @@
-/* snapshots.c - VM snapshots and migration: validated, then 501 until the
- * engine that takes them lands (see lifecycle.c). */
+/* snapshots.c - /v1/vms/{vm}/snapshots: disk snapshots, and migrate (501).
+ *
+ * A snapshot is a directory state_dir/snapshots/<vm id>/<snapshot id>/
+ * holding a sparse copy of every disk and the VM's definition (in SQLite).
+ * Taking one is an operation: the row is inserted as 'creating' (so the
+ * name is taken), the disks are copied on the thread pool, and the row
+ * becomes 'ready'; a failure, cancellation or daemon restart removes the
+ * row and the files. A running VM is paused while its disks are copied,
+ * so the copies are consistent, and resumed after. Restoring copies the
+ * disks back (to a temporary name, then rename) and restores the
+ * definition. Memory snapshots need the engine's freeze and answer 501.
+ * Invariant: a 'ready' row always has complete files. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include "api/handlers.h"
 #include "api/vm-def.h"
+#include "disk-copy.h"
+#include "events.h"
+#include "hvd.h"
+#include "log.h"
+#include "ops.h"
+#include "supervisor.h"
 
-static void not_yet(struct api_request *req, const char *what)
+#define MAX_DISKS 16
+
+struct snap_job {
+	struct store_snapshot snap;
+	char vm_name[64];
+	bool restore;               /* else: take */
+	bool resume_after;          /* the VM was running: resume when done */
+	int ndisks;
+	char src[MAX_DISKS][PATH_MAX];
+	char dst[MAX_DISKS][PATH_MAX];
+	uint64_t total, done;
+	struct ops_run *run;
+};
+
+static void job_free(void *p)
 {
-	struct store_vm vm;
+	struct snap_job *j = p;
 
-	if (vmdef_load(req, &vm) < 0)
+	if (!j)
 		return;
-	api_reply_error(req, 501, "not_implemented", NULL, "%s of VM %s has not landed yet", what, vm.name);
-	store_vm_clear(&vm);
+	store_snapshot_clear(&j->snap);
+	free(j);
+}
+
+static void snapshot_dir(struct hvd *hvd, const char *vm_id, const char *snap_id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.400s/snapshots/%.36s/%.36s", hvd->cfg.state_dir, vm_id, snap_id);
+}
+
+/* Removes a snapshot directory and its files (best effort, logged). */
+static void remove_dir(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && unlinkat(dirfd(d), de->d_name, 0) < 0)
+			log_warning("snapshots: cannot remove %s/%s: %m", dir, de->d_name);
+	closedir(d);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		log_warning("snapshots: cannot remove %s: %m", dir);
+}
+
+static json_t *snap_json(const struct store_snapshot *snap, const char *vm_name)
+{
+	char created[32];
+
+	store_format_time(snap->created_at, created);
+	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:s, s:I, s:s}", "id", snap->id, "name", snap->name,
+			 "vm", vm_name, "memory", snap->memory, "state", snap->state, "vm_state", snap->vm_state,
+			 "size_bytes", (json_int_t)snap->size_bytes, "created_at", created);
+}
+
+struct list_ctx {
+	json_t *arr;
+	const char *vm_name;
+};
+
+static int list_one(const struct store_snapshot *snap, void *ud)
+{
+	struct list_ctx *c = ud;
+
+	return json_array_append_new(c->arr, snap_json(snap, c->vm_name)) == 0 ? 0 : -ENOMEM;
 }
 
 void api_snapshots_list(struct api_request *req)
 {
 	struct store_vm vm;
+	struct list_ctx c;
+	int r;
 
-	/* no snapshot can exist yet: the list is honestly empty */
 	if (vmdef_load(req, &vm) < 0)
 		return;
-	api_reply_json(req, 200, json_pack("{s:[]}", "snapshots"));
+	c.arr = json_array();
+	c.vm_name = vm.name;
+	r = store_snapshot_list(req->hvd->store, vm.id, NULL, list_one, &c);
+	if (r < 0) {
+		json_decref(c.arr);
+		api_reply_errno(req, r, "snapshots");
+	} else {
+		api_reply_json(req, 200, json_pack("{s:o}", "snapshots", c.arr));
+	}
 	store_vm_clear(&vm);
+}
+
+/* ---- the work (thread pool) ---- */
+
+static bool cb_cancelled(void *ud)
+{
+	return ops_cancelled(((struct snap_job *)ud)->run);
+}
+
+static void cb_progress(void *ud, uint64_t done, uint64_t total)
+{
+	struct snap_job *j = ud;
+
+	(void)total;
+	ops_progress(j->run, j->total ? (int)((j->done + done) * 100 / j->total) : 50, "%s disks of %s",
+		     j->restore ? "restoring" : "copying", j->vm_name);
+}
+
+static int snap_work(struct ops_run *run)
+{
+	struct snap_job *j = run->data;
+	char tmp[PATH_MAX + 16];
+	int r;
+
+	j->run = run;
+	for (int i = 0; i < j->ndisks; i++) {
+		struct disk_copy_cb cb = { cb_cancelled, cb_progress, j };
+		uint64_t bytes = 0;
+
+		disk_allocated_bytes(j->src[i], &bytes);
+		/* restore writes next to the target and renames: a failure
+		 * leaves the VM's disk as it was */
+		snprintf(tmp, sizeof(tmp), "%s%s", j->dst[i], j->restore ? ".hvd-restore" : "");
+		if (j->restore)
+			unlink(tmp);
+		r = disk_copy_sparse(j->src[i], tmp, &cb, NULL);
+		if (r == -ECANCELED)
+			return r;
+		if (r < 0) {
+			ops_set_error(run, r == -ENOSPC ? "insufficient_storage" : "io_error", "copying %s: %s",
+				      j->src[i], strerror(-r));
+			return r;
+		}
+		j->done += bytes;
+	}
+	if (j->restore) {
+		for (int i = 0; i < j->ndisks; i++) {
+			snprintf(tmp, sizeof(tmp), "%s.hvd-restore", j->dst[i]);
+			if (rename(tmp, j->dst[i]) < 0) {
+				ops_set_error(run, "io_error", "replacing %s: %s", j->dst[i], strerror(errno));
+				return -errno;
+			}
+		}
+	}
+	return 0;
+}
+
+static void on_resumed(json_t *resp, void *ud)
+{
+	(void)resp;
+	free(ud);
+}
+
+static int snap_done(struct ops_run *run, int r)
+{
+	struct snap_job *j = run->data;
+	struct hvd *hvd = run->hvd;
+	struct store_vm vm;
+
+	if (j->resume_after && sup_command(hvd->sup, j->snap.vm_id, "resume", NULL, on_resumed, NULL) < 0)
+		log_warning("snapshots: %s: could not resume the VM after copying its disks", j->vm_name);
+	if (j->restore) {
+		if (r < 0)
+			return r;
+		/* the definition comes back too (name and id stay) */
+		if (j->snap.definition && store_vm_get(hvd->store, j->snap.vm_id, &vm) == 0) {
+			json_t *def = json_deep_copy(j->snap.definition);
+
+			json_object_set_new(def, "name", json_string(vm.name));
+			json_decref(vm.definition);
+			vm.definition = def;
+			if (store_vm_update(hvd->store, &vm) < 0)
+				log_warning("snapshots: %s: could not restore the definition", vm.name);
+			store_vm_clear(&vm);
+		}
+		events_publish(hvd, "vm.restored", json_pack("{s:o, s:s}", "vm", events_vm_ref(j->snap.vm_id, j->vm_name),
+							     "snapshot", j->snap.name));
+		snprintf(run->op.message, sizeof(run->op.message), "restored %s from %s", j->vm_name, j->snap.name);
+		return 0;
+	}
+	if (r == 0)
+		r = store_snapshot_set_ready(hvd->store, j->snap.id, (int64_t)j->total);
+	if (r < 0) {
+		remove_dir(j->snap.path);
+		store_snapshot_delete(hvd->store, j->snap.id);
+		return r;
+	}
+	json_decref(run->op.result);
+	run->op.result = json_pack("{s:o}", "snapshot", snap_json(&j->snap, j->vm_name));
+	json_object_set_new(json_object_get(run->op.result, "snapshot"), "state", json_string("ready"));
+	snprintf(run->op.message, sizeof(run->op.message), "snapshot %s of %s taken", j->snap.name, j->vm_name);
+	events_publish(hvd, "vm.snapshot", json_pack("{s:o, s:s}", "vm", events_vm_ref(j->snap.vm_id, j->vm_name),
+						     "snapshot", j->snap.name));
+	return 0;
+}
+
+static void start_op(struct api_request *req, struct snap_job *j, const char *kind, const char *vm_id)
+{
+	struct ops_run *run;
+	char loc[80];
+	int r;
+
+	r = ops_start(req->hvd, kind, vm_id, j->vm_name, req->json, snap_work, snap_done, j, job_free, &run);
+	if (r < 0) {
+		if (!j->restore) {
+			remove_dir(j->snap.path);
+			store_snapshot_delete(req->hvd->store, j->snap.id);
+		}
+		job_free(j);
+		api_reply_errno(req, r, kind);
+		return;
+	}
+	snprintf(loc, sizeof(loc), "/v1/operations/%s", run->op.id);
+	api_add_header(req, "Location", loc);
+	api_reply_json(req, 202, ops_to_json(&run->op));
+}
+
+/* Fills the job's disk list from a definition: src from the VM's paths,
+ * dst in the snapshot dir (take), or the other way round (restore). */
+static void plan_disks(struct snap_job *j, json_t *def)
+{
+	json_t *item;
+	size_t i;
+
+	json_array_foreach(json_object_get(def, "disks"), i, item) {
+		char in_snap[PATH_MAX];
+		const char *path = json_string_value(json_object_get(item, "path"));
+
+		if (j->ndisks == MAX_DISKS)
+			break;
+		snprintf(in_snap, sizeof(in_snap), "%.3000s/%s.img", j->snap.path,
+			 json_string_value(json_object_get(item, "id")));
+		snprintf(j->src[j->ndisks], PATH_MAX, "%s", j->restore ? in_snap : path);
+		snprintf(j->dst[j->ndisks], PATH_MAX, "%s", j->restore ? path : in_snap);
+		if (!j->restore) {
+			uint64_t b = 0;
+
+			disk_allocated_bytes(path, &b);
+			j->total += b;
+		}
+		j->ndisks++;
+	}
+}
+
+struct pause_ctx {
+	struct api_request *req;
+	bool gone;
+	bool failed;
+	struct snap_job *job;
+	char vm_id[37];
+};
+
+static void pause_detach(void *p)
+{
+	((struct pause_ctx *)p)->gone = true;
+}
+
+static void pause_resume_req(struct api_request *req)
+{
+	struct pause_ctx *pc = req->data;
+	struct snap_job *j = pc->job;
+
+	pc->job = NULL;
+	if (pc->failed) {
+		remove_dir(j->snap.path);
+		store_snapshot_delete(req->hvd->store, j->snap.id);
+		job_free(j);
+		api_reply_error(req, 409, "wrong_state", NULL, "the VM could not be paused for its snapshot");
+		return;
+	}
+	start_op(req, j, "snapshot", pc->vm_id);
+}
+
+static void on_paused(json_t *resp, void *ud)
+{
+	struct pause_ctx *pc = ud;
+
+	if (pc->gone) {
+		/* the client left: undo what was started */
+		if (pc->job) {
+			remove_dir(pc->job->snap.path);
+			job_free(pc->job);
+		}
+		free(pc);
+		return;
+	}
+	pc->failed = !resp || !json_is_true(json_object_get(resp, "ok"));
+	pc->req->data_free = free;
+	api_request_wake(pc->req);
 }
 
 void api_snapshots_create(struct api_request *req)
 {
-	not_yet(req, "snapshots");
+	struct hvd *hvd = req->hvd;
+	const char *name = json_string_value(json_object_get(req->json, "name"));
+	bool memory = json_is_true(json_object_get(req->json, "memory"));
+	bool running;
+	struct snap_job *j = NULL;
+	struct store_vm vm;
+	struct statvfs sv;
+	int r;
+
+	if (vmdef_load(req, &vm) < 0)
+		return;
+	running = strcmp(vm.state, "running") == 0 || strcmp(vm.state, "paused") == 0;
+	if (memory) {
+		api_reply_error(req, running ? 501 : 409, running ? "not_implemented" : "wrong_state", "memory",
+				running ? "memory snapshots need the engine's freeze, which has not landed yet"
+					: "a memory snapshot needs a running VM; %s is %s", vm.name, vm.state);
+		goto out;
+	}
+	if (!running && strcmp(vm.state, "stopped") != 0 && strcmp(vm.state, "crashed") != 0) {
+		api_reply_error_extra(req, 409, "wrong_state", NULL, json_pack("{s:s}", "state", vm.state),
+				      "VM %s is %s; try again when it is running or stopped", vm.name, vm.state);
+		goto out;
+	}
+	if (ops_find_vm(hvd, vm.id)) {
+		api_reply_error(req, 409, "busy", NULL, "VM %s has an operation in progress", vm.name);
+		goto out;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		api_reply_errno(req, -ENOMEM, "snapshot");
+		goto out;
+	}
+	hvd_uuid(j->snap.id);
+	snprintf(j->snap.vm_id, sizeof(j->snap.vm_id), "%s", vm.id);
+	snprintf(j->snap.name, sizeof(j->snap.name), "%s", name);
+	snprintf(j->snap.state, sizeof(j->snap.state), "creating");
+	snprintf(j->snap.vm_state, sizeof(j->snap.vm_state), "%s", vm.state);
+	snprintf(j->vm_name, sizeof(j->vm_name), "%s", vm.name);
+	snapshot_dir(hvd, vm.id, j->snap.id, j->snap.path, sizeof(j->snap.path));
+	j->snap.definition = json_deep_copy(vm.definition);
+	j->snap.created_at = store_now_ms();
+	plan_disks(j, vm.definition);
+	if (statvfs(hvd->cfg.state_dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < j->total + j->total / 20) {
+		api_reply_error(req, 507, "insufficient_storage", NULL,
+				"the snapshot needs %llu MiB in %s but only %llu MiB are free",
+				(unsigned long long)(j->total >> 20), hvd->cfg.state_dir,
+				(unsigned long long)(((uint64_t)sv.f_bavail * sv.f_frsize) >> 20));
+		goto out;
+	}
+	{
+		char parent[PATH_MAX];
+
+		snprintf(parent, sizeof(parent), "%.3000s/snapshots", hvd->cfg.state_dir);
+		mkdir(parent, 0700);
+		snprintf(parent, sizeof(parent), "%.3000s/snapshots/%s", hvd->cfg.state_dir, vm.id);
+		mkdir(parent, 0700);
+		if (mkdir(j->snap.path, 0700) < 0) {
+			api_reply_errno(req, -errno, "snapshot directory");
+			goto out;
+		}
+	}
+	r = store_snapshot_insert(hvd->store, &j->snap);
+	if (r < 0) {
+		rmdir(j->snap.path);
+		if (r == -EEXIST)
+			api_reply_error(req, 409, "conflict", "name", "VM %s already has a snapshot named %s", vm.name, name);
+		else
+			api_reply_errno(req, r, "snapshot");
+		goto out;
+	}
+	if (strcmp(vm.state, "running") == 0) {
+		/* pause for consistent disk copies; the operation resumes it */
+		struct pause_ctx *pc = calloc(1, sizeof(*pc));
+
+		j->resume_after = true;
+		if (!pc || sup_command(hvd->sup, vm.id, "pause", NULL, on_paused, pc) < 0) {
+			free(pc);
+			remove_dir(j->snap.path);
+			store_snapshot_delete(hvd->store, j->snap.id);
+			api_reply_error(req, 409, "wrong_state", NULL, "VM %s could not be paused", vm.name);
+			goto out;
+		}
+		pc->req = req;
+		pc->job = j;
+		snprintf(pc->vm_id, sizeof(pc->vm_id), "%s", vm.id);
+		j = NULL;
+		req->data = pc;
+		req->data_free = pause_detach;
+		api_request_suspend(req, pause_resume_req);
+		goto out;
+	}
+	start_op(req, j, "snapshot", vm.id);
+	j = NULL;
+out:
+	job_free(j);
+	store_vm_clear(&vm);
 }
 
 void api_snapshot_restore(struct api_request *req)
 {
-	not_yet(req, "snapshot restore");
+	struct hvd *hvd = req->hvd;
+	struct store_snapshot snap;
+	struct snap_job *j;
+	struct store_vm vm;
+
+	if (vmdef_load(req, &vm) < 0)
+		return;
+	if (store_snapshot_get(hvd->store, vm.id, req->params[1], &snap) < 0 || strcmp(snap.state, "ready") != 0) {
+		api_reply_error(req, 404, "not_found", NULL, "VM %s has no snapshot %.64s", vm.name, req->params[1]);
+		goto out;
+	}
+	if (strcmp(vm.state, "stopped") != 0 && strcmp(vm.state, "crashed") != 0) {
+		api_reply_error_extra(req, 409, "wrong_state", NULL, json_pack("{s:s}", "state", vm.state),
+				      "VM %s is %s; stop it before restoring a disk snapshot", vm.name, vm.state);
+		store_snapshot_clear(&snap);
+		goto out;
+	}
+	if (ops_find_vm(hvd, vm.id)) {
+		api_reply_error(req, 409, "busy", NULL, "VM %s has an operation in progress", vm.name);
+		store_snapshot_clear(&snap);
+		goto out;
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		store_snapshot_clear(&snap);
+		api_reply_errno(req, -ENOMEM, "restore");
+		goto out;
+	}
+	j->snap = snap;
+	j->restore = true;
+	snprintf(j->vm_name, sizeof(j->vm_name), "%s", vm.name);
+	plan_disks(j, snap.definition ? snap.definition : vm.definition);
+	start_op(req, j, "restore", vm.id);
+out:
+	store_vm_clear(&vm);
 }
 
 void api_snapshot_delete(struct api_request *req)
+{
+	struct hvd *hvd = req->hvd;
+	struct store_snapshot snap;
+	struct store_vm vm;
+
+	if (vmdef_load(req, &vm) < 0)
+		return;
+	if (store_snapshot_get(hvd->store, vm.id, req->params[1], &snap) < 0) {
+		api_reply_error(req, 404, "not_found", NULL, "VM %s has no snapshot %.64s", vm.name, req->params[1]);
+		goto out;
+	}
+	if (ops_find_vm(hvd, vm.id)) {
+		api_reply_error(req, 409, "busy", NULL, "VM %s has an operation in progress", vm.name);
+	} else if (store_snapshot_delete(hvd->store, snap.id) < 0) {
+		api_reply_errno(req, -EIO, "snapshot");
+	} else {
+		remove_dir(snap.path);
+		events_publish(hvd, "vm.snapshot_deleted", json_pack("{s:o, s:s}", "vm", events_vm_ref(vm.id, vm.name),
+								     "snapshot", snap.name));
+		api_reply_empty(req, 204);
+	}
+	store_snapshot_clear(&snap);
+out:
+	store_vm_clear(&vm);
+}
+
+/* Removes snapshots a previous daemon did not finish (rows 'creating'). */
+static int sweep_one(const struct store_snapshot *snap, void *ud)
+{
+	struct hvd *hvd = ud;
+
+	log_notice("recovery: removing unfinished snapshot %s (%s)", snap->name, snap->path);
+	remove_dir(snap->path);
+	store_snapshot_delete(hvd->store, snap->id);
+	return 0;
+}
+
+void api_snapshots_recover(struct hvd *hvd)
+{
+	store_snapshot_list(hvd->store, NULL, "creating", sweep_one, hvd);
+}
+
+void api_vm_migrate(struct api_request *req)
 {
 	struct store_vm vm;
 
 	if (vmdef_load(req, &vm) < 0)
 		return;
-	api_reply_error(req, 404, "not_found", NULL, "VM %s has no snapshot %.64s", vm.name, req->params[1]);
+	api_reply_error(req, 501, "not_implemented", NULL, "migration of VM %s has not landed yet", vm.name);
 	store_vm_clear(&vm);
-}
-
-void api_vm_migrate(struct api_request *req)
-{
-	not_yet(req, "migration");
 }

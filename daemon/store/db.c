@@ -105,6 +105,14 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  autostart = coalesce(json_extract(definition, '$.autostart'), 0);"
 	"CREATE INDEX operations_status ON operations(status, created_at);"
 	"CREATE INDEX allocations_host ON allocations(host_id);",
+
+	/* 4: snapshots being made are visible (and cleaned up after a crash);
+	 * a snapshot keeps the definition and state of its VM */
+	"ALTER TABLE snapshots ADD COLUMN state TEXT NOT NULL DEFAULT 'ready'"
+	"  CHECK (state IN ('creating', 'ready'));"
+	"ALTER TABLE snapshots ADD COLUMN definition TEXT;"
+	"ALTER TABLE snapshots ADD COLUMN vm_state TEXT NOT NULL DEFAULT 'stopped';"
+	"ALTER TABLE snapshots ADD COLUMN size_bytes INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_user_version(sqlite3 *db)

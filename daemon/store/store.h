@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -181,6 +181,31 @@ int store_token_get(struct store *s, const char *name_or_id, struct store_token 
 int store_token_list(struct store *s, int (*cb)(const struct store_token *t, void *ud), void *ud);
 int store_token_touch(struct store *s, const char *id, int64_t when_ms);
 int store_token_delete(struct store *s, const char *id);
+
+/* ---- snapshots ---- */
+
+struct store_snapshot {
+	char id[37];
+	char vm_id[37];
+	char name[64];
+	bool memory;
+	char state[16];       /* creating, ready */
+	char vm_state[16];    /* the VM's state when it was taken */
+	char path[512];       /* its directory */
+	json_t *definition;   /* owned, may be NULL */
+	int64_t size_bytes;
+	int64_t created_at;
+};
+
+void store_snapshot_clear(struct store_snapshot *snap);
+/* -EEXIST: the VM has a snapshot of that name. */
+int store_snapshot_insert(struct store *s, const struct store_snapshot *snap);
+int store_snapshot_get(struct store *s, const char *vm_id, const char *name_or_id,
+		       struct store_snapshot *ret_snap);
+int store_snapshot_list(struct store *s, const char *vm_id, const char *state,
+			int (*cb)(const struct store_snapshot *snap, void *ud), void *ud);
+int store_snapshot_set_ready(struct store *s, const char *id, int64_t size_bytes);
+int store_snapshot_delete(struct store *s, const char *id);
 
 /* ---- key/value metadata (host id, ...) ---- */
 int store_meta_get(struct store *s, const char *key, char *buf, size_t buflen);

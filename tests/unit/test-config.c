@@ -470,7 +470,7 @@ START_TEST(test_set_strings)
 	}
 	ck_assert_str_eq(cfg.state_dir, "/srv/hvd");
 	ck_assert_int_eq(config_set(&cfg, "tls_key", "k.pem", err, sizeof(err)), -EINVAL);
-	ck_assert_str_eq(err, "tls_key: must be an absolute path");
+	ck_assert_str_eq(err, "tls_key: must be an absolute path of at most 256 bytes");
 
 	memset(name, 'n', 63);
 	name[63] = '\0';

@@ -349,6 +349,11 @@ static void fill_version(sqlite3 *db, int v)
 		/* the backlog was trimmed: ids 1 and 2 are gone */
 		sql_exec(db, "DELETE FROM events WHERE id <= 2");
 	}
+	if (v >= 3) {
+		/* a v3 daemon writes the crash policy columns with each VM */
+		sql_exec(db, "UPDATE vms SET on_crash = coalesce(json_extract(definition, '$.on_crash'), 'stop'),"
+			     " autostart = coalesce(json_extract(definition, '$.autostart'), 0)");
+	}
 }
 
 static void check_migrated(struct store *s, int from)
@@ -378,6 +383,8 @@ static void check_migrated(struct store *s, int from)
 	store_vm_clear(&vm);
 	ck_assert_int_eq(count(s, "SELECT count(*) FROM disks"), 1);
 	ck_assert_int_eq(count(s, "SELECT count(*) FROM snapshots WHERE vm_id = 'vm-a'"), 1);
+	/* v4: snapshots made before it are complete ones */
+	ck_assert_int_eq(count(s, "SELECT count(*) FROM snapshots WHERE state = 'ready'"), 1);
 	ck_assert_int_eq(store_alloc_totals(s, "h-local", &vcpus, &mem, &nvms), 0);
 	ck_assert_uint_eq(vcpus, 6);
 	ck_assert_uint_eq(mem, 1536);
