@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -46,26 +47,10 @@ static void reply_vm(struct api_request *req, unsigned status, const struct stor
 	api_reply_json(req, status, j);
 }
 
-struct list_ctx {
-	struct hvd *hvd;
-	json_t *arr;
-};
-
-static int list_one(const struct store_vm *vm, void *ud)
-{
-	struct list_ctx *c = ud;
-	json_t *j = vmdef_to_json(c->hvd, vm);
-
-	if (!j)
-		return -ENOMEM;
-	return json_array_append_new(c->arr, j) == 0 ? 0 : -ENOMEM;
-}
-
 void api_vms_list(struct api_request *req)
 {
 	struct store_vm_filter f = { 0 };
 	struct store_host host;
-	struct list_ctx c = { req->hvd, json_array() };
 	char label[320];
 	const char *v;
 	int r;
@@ -100,14 +85,20 @@ void api_vms_list(struct api_request *req)
 		f.label_key = label;
 		f.label_value = eq + 1;
 	}
-	r = store_vm_list(req->hvd->store, &f, list_one, &c);
-	if (r < 0) {
-		api_reply_errno(req, r, "listing VMs");
-		goto out;
+	{
+		char *text;
+		size_t len;
+
+		r = store_vm_list_json(req->hvd->store, &f, &text, &len);
+		if (r < 0) {
+			api_reply_errno(req, r, "listing VMs");
+			goto out;
+		}
+		api_reply_text(req, 200, "application/json", text, len);
+		free(text);
 	}
-	api_reply_json(req, 200, json_pack("{s:O}", "vms", c.arr));
 out:
-	json_decref(c.arr);
+	return;
 }
 
 void api_vms_get(struct api_request *req)

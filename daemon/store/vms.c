@@ -6,6 +6,7 @@
  * Insert and update rewrite both inside one savepoint. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store-internal.h"
@@ -215,6 +216,64 @@ int store_vm_list(struct store *s, const struct store_vm_filter *f, store_vm_cb 
 		r = -EIO;
 	sqlite3_finalize(st);
 	return r;
+}
+
+#define TIME_SQL(col) "strftime('%Y-%m-%dT%H:%M:%S', " col " / 1000, 'unixepoch') || printf('.%03dZ', " col " % 1000)"
+
+int store_vm_list_json(struct store *s, const struct store_vm_filter *f, char **ret_text, size_t *ret_len)
+{
+	static const struct store_vm_filter none;
+	sqlite3_stmt *st;
+	char label_path[160];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+	int rc, n = 0;
+
+	if (!f)
+		f = &none;
+	if (store_stmt(s, "SELECT json_set(definition, '$.id', id, '$.state', state,"
+		       " '$.desired_state', desired_state, '$.state_reason', state_reason,"
+		       " '$.host', coalesce((SELECT name FROM hosts WHERE hosts.id = vms.host_id), ''),"
+		       " '$.created_at', " TIME_SQL("created_at") ", '$.updated_at', " TIME_SQL("updated_at") ","
+		       " '$.generation', generation) FROM vms"
+		       " WHERE (?1 IS NULL OR state = ?1)"
+		       "   AND (?2 IS NULL OR host_id = ?2)"
+		       "   AND (?3 IS NULL OR substr(name, 1, length(?3)) = ?3)"
+		       "   AND (?4 IS NULL OR json_extract(definition, ?4) = ?5)"
+		       " ORDER BY name", &st) < 0)
+		return -EIO;
+	if (f->state)
+		sqlite3_bind_text(st, 1, f->state, -1, SQLITE_STATIC);
+	if (f->host_id)
+		sqlite3_bind_text(st, 2, f->host_id, -1, SQLITE_STATIC);
+	if (f->name_prefix)
+		sqlite3_bind_text(st, 3, f->name_prefix, -1, SQLITE_STATIC);
+	if (f->label_key && f->label_value) {
+		snprintf(label_path, sizeof(label_path), "$.labels.\"%s\"", f->label_key);
+		sqlite3_bind_text(st, 4, label_path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, f->label_value, -1, SQLITE_STATIC);
+	}
+	out = open_memstream(&buf, &len);
+	if (!out) {
+		sqlite3_finalize(st);
+		return -ENOMEM;
+	}
+	fputs("{\"vms\":[", out);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n++)
+			fputc(',', out);
+		fwrite(sqlite3_column_text(st, 0), 1, (size_t)sqlite3_column_bytes(st, 0), out);
+	}
+	fputs("]}\n", out);
+	sqlite3_finalize(st);
+	if (fclose(out) != 0 || rc != SQLITE_DONE) {
+		free(buf);
+		return rc != SQLITE_DONE ? -EIO : -ENOMEM;
+	}
+	*ret_text = buf;
+	*ret_len = len;
+	return 0;
 }
 
 int store_vm_update(struct store *s, struct store_vm *vm)
