@@ -44,5 +44,9 @@ bench: build
 install: build
 	$(MESON) install -C $(BUILD)
 
+# End-to-end tests in the nested testbed (also run by make check).
+e2e: build
+	meson test -C $(BUILD) --no-rebuild --print-errorlogs --suite e2e
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
