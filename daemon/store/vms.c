@@ -133,6 +133,31 @@ out:
 	return r;
 }
 
+/* The WHERE/ORDER of a VM list; bind_filter binds its parameters. */
+#define VM_FILTER_SQL " WHERE (?1 IS NULL OR state = ?1)" \
+	"   AND (?2 IS NULL OR host_id = ?2)" \
+	"   AND (?3 IS NULL OR substr(name, 1, length(?3)) = ?3)" \
+	"   AND (?4 IS NULL OR json_extract(definition, ?4) = ?5)" \
+	" ORDER BY name"
+
+/* label_path is the caller's buffer: SQLite keeps a pointer to it */
+static void bind_filter(sqlite3_stmt *st, const struct store_vm_filter *f, char *label_path, size_t len)
+{
+	if (f->state)
+		sqlite3_bind_text(st, 1, f->state, -1, SQLITE_STATIC);
+	if (f->host_id)
+		sqlite3_bind_text(st, 2, f->host_id, -1, SQLITE_STATIC);
+	if (f->name_prefix)
+		sqlite3_bind_text(st, 3, f->name_prefix, -1, SQLITE_STATIC);
+	if (f->label_key && f->label_value) {
+		/* keys are limited to [a-z0-9._/-] by the schema; quote them for
+		 * json_extract so dots are not path separators */
+		snprintf(label_path, len, "$.labels.\"%s\"", f->label_key);
+		sqlite3_bind_text(st, 4, label_path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, f->label_value, -1, SQLITE_STATIC);
+	}
+}
+
 #define VM_COLUMNS "id, name, definition, state, desired_state, state_reason," \
 	" coalesce(host_id, ''), generation, created_at, updated_at"
 
@@ -183,25 +208,9 @@ int store_vm_list(struct store *s, const struct store_vm_filter *f, store_vm_cb 
 	if (!f)
 		f = &none;
 	if (store_stmt(s, "SELECT " VM_COLUMNS " FROM vms"
-		       " WHERE (?1 IS NULL OR state = ?1)"
-		       "   AND (?2 IS NULL OR host_id = ?2)"
-		       "   AND (?3 IS NULL OR substr(name, 1, length(?3)) = ?3)"
-		       "   AND (?4 IS NULL OR json_extract(definition, ?4) = ?5)"
-		       " ORDER BY name", &st) < 0)
+ VM_FILTER_SQL, &st) < 0)
 		return -EIO;
-	if (f->state)
-		sqlite3_bind_text(st, 1, f->state, -1, SQLITE_STATIC);
-	if (f->host_id)
-		sqlite3_bind_text(st, 2, f->host_id, -1, SQLITE_STATIC);
-	if (f->name_prefix)
-		sqlite3_bind_text(st, 3, f->name_prefix, -1, SQLITE_STATIC);
-	if (f->label_key && f->label_value) {
-		/* keys are limited to [a-z0-9._/-] by the schema; quote them for
-		 * json_extract so dots are not path separators */
-		snprintf(label_path, sizeof(label_path), "$.labels.\"%s\"", f->label_key);
-		sqlite3_bind_text(st, 4, label_path, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, f->label_value, -1, SQLITE_STATIC);
-	}
+	bind_filter(st, f, label_path, sizeof(label_path));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_vm vm;
 
@@ -237,23 +246,9 @@ int store_vm_list_json(struct store *s, const struct store_vm_filter *f, char **
 		       " '$.host', coalesce((SELECT name FROM hosts WHERE hosts.id = vms.host_id), ''),"
 		       " '$.created_at', " TIME_SQL("created_at") ", '$.updated_at', " TIME_SQL("updated_at") ","
 		       " '$.generation', generation) FROM vms"
-		       " WHERE (?1 IS NULL OR state = ?1)"
-		       "   AND (?2 IS NULL OR host_id = ?2)"
-		       "   AND (?3 IS NULL OR substr(name, 1, length(?3)) = ?3)"
-		       "   AND (?4 IS NULL OR json_extract(definition, ?4) = ?5)"
-		       " ORDER BY name", &st) < 0)
+ VM_FILTER_SQL, &st) < 0)
 		return -EIO;
-	if (f->state)
-		sqlite3_bind_text(st, 1, f->state, -1, SQLITE_STATIC);
-	if (f->host_id)
-		sqlite3_bind_text(st, 2, f->host_id, -1, SQLITE_STATIC);
-	if (f->name_prefix)
-		sqlite3_bind_text(st, 3, f->name_prefix, -1, SQLITE_STATIC);
-	if (f->label_key && f->label_value) {
-		snprintf(label_path, sizeof(label_path), "$.labels.\"%s\"", f->label_key);
-		sqlite3_bind_text(st, 4, label_path, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, f->label_value, -1, SQLITE_STATIC);
-	}
+	bind_filter(st, f, label_path, sizeof(label_path));
 	out = open_memstream(&buf, &len);
 	if (!out) {
 		sqlite3_finalize(st);
