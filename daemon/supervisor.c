@@ -862,6 +862,13 @@ static void vm_exited_inner(struct sup_vm *v, const char *reason, const char *de
 	v->exited = true;
 	snprintf(id, sizeof(id), "%s", v->id);
 	snprintf(name, sizeof(name), "%s", v->name);
+	{
+		/* the VMM cannot unlink under its seccomp filter: its socket is ours to remove */
+		char sock[PATH_MAX];
+
+		snprintf(sock, sizeof(sock), "%.4000s/control.sock", v->dir);
+		unlink(sock);
+	}
 	log_info("vm %s: VMM pid %d ended: %s%s%s", name, (int)v->pid, reason, *detail ? ": " : "", detail);
 	release(v);
 

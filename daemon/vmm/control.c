@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "control.h"
 #include "machine.h"
@@ -168,6 +170,14 @@ static json_t *handle(struct vmm_control *ctl, json_t *req)
 		vmm_machine_request_stop(m, VMM_STOP_KILLED, 0, "stop request");
 		return json_pack("{s:b, s:s}", "ok", 1, "state", "stopping");
 	}
+	if (!strcmp(cmd, "shutdown")) {
+		int r = vmm_machine_shutdown(m);
+
+		if (r == -EAGAIN)
+			return error_reply("the guest has not read the keyboard since the last "
+					   "shutdown request");
+		return state_reply(m, r, "");
+	}
 	if (!strcmp(cmd, "console_input")) {
 		const char *data = json_string_value(json_object_get(req, "data"));
 
@@ -227,7 +237,8 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			client_close(c);
 			return;
 		}
-		memcpy(line, c->buf, c->len);
+		if (c->len)   /* c->buf is NULL until a partial line was kept */
+			memcpy(line, c->buf, c->len);
 		memcpy(line + c->len, buf->base + start, part);
 		line[c->len + part] = 0;
 		c->len = 0;
@@ -279,6 +290,30 @@ static void connection_cb(uv_stream_t *server, int status)
 		client_close(c);
 }
 
+/* The listening socket is made here rather than by uv_pipe_bind: libuv
+ * would unlink the path when the handle closes, and a process under
+ * seccomp may not (vmm_control_close decides). Returns the fd or -errno. */
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	(void)unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 8) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int vmm_control_open(uv_loop_t *loop, const char *path, struct vmm_machine *m,
 		     struct vmm_control **ret)
 {
@@ -293,12 +328,16 @@ int vmm_control_open(uv_loop_t *loop, const char *path, struct vmm_machine *m,
 		free(ctl);
 		return -ENOMEM;
 	}
-	(void)unlink(path);
 	uv_pipe_init(loop, &ctl->server, 0);
 	ctl->server.data = ctl;
-	r = uv_pipe_bind(&ctl->server, path);
-	if (r == 0)
-		r = chmod(path, 0600) < 0 ? -errno : 0;
+	r = listen_unix(path);
+	if (r >= 0) {
+		int fd = r;
+
+		r = uv_pipe_open(&ctl->server, fd);
+		if (r < 0)
+			close(fd);
+	}
 	if (r == 0)
 		r = uv_listen((uv_stream_t *)&ctl->server, 8, connection_cb);
 	if (r < 0) {
@@ -334,7 +373,7 @@ static void shutdown_done(uv_shutdown_t *req, int status)
 	client_close(c);
 }
 
-void vmm_control_close(struct vmm_control *ctl)
+void vmm_control_close(struct vmm_control *ctl, bool unlink_path)
 {
 	if (!ctl || ctl->closing)
 		return;
@@ -349,7 +388,8 @@ void vmm_control_close(struct vmm_control *ctl)
 			client_close(c);
 		}
 	}
-	(void)unlink(ctl->path);
+	if (unlink_path)
+		(void)unlink(ctl->path);
 	uv_close((uv_handle_t *)&ctl->server, server_closed);
 }
 

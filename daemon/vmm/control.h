@@ -2,6 +2,7 @@
  * (protocol: schemas/vmm-control.schema.json). */
 #pragma once
 #include <jansson.h>
+#include <stdbool.h>
 #include <uv.h>
 
 struct vmm_machine;
@@ -18,7 +19,8 @@ int vmm_control_open(uv_loop_t *loop, const char *path, struct vmm_machine *m,
 /* Sends msg (one line) to every connected client; does not take msg. */
 void vmm_control_broadcast(struct vmm_control *ctl, json_t *msg);
 
-/* Flushes and closes every client, closes and unlinks the socket; the
- * memory goes in the close callbacks, so the loop must run afterwards.
- * Accepts NULL. */
-void vmm_control_close(struct vmm_control *ctl);
+/* Flushes and closes every client, closes the socket and, with unlink_path,
+ * removes its file (a process under seccomp may not: whoever owns the
+ * runtime directory does); the memory goes in the close callbacks, so the
+ * loop must run afterwards. Accepts NULL. */
+void vmm_control_close(struct vmm_control *ctl, bool unlink_path);

@@ -1,31 +1,13 @@
 /* legacy-ports.h - the small PC devices on port I/O besides the UART:
- * i8042 (reset line), CMOS RTC, and hvd's power-off port. One file each
- * (i8042.c, rtc.c, exit-port.c); they share this header because each is a
- * handful of lines of state. */
+ * i8042 (its own header, i8042.h), CMOS RTC, and hvd's power-off port. One
+ * file each (i8042.c, rtc.c, exit-port.c); the last two share this header
+ * because each is a handful of lines of state. */
 #pragma once
 #include <pthread.h>
 #include <stdint.h>
+#include "i8042.h"
 #include "io-bus.h"
 #include "stop-reason.h"
-
-/* i8042 at ports 0x60 (data) and 0x64 (command/status). Command 0xfe
- * (pulse reset line) stops the VM with VMM_STOP_REBOOT. No keyboard. */
-#define VMM_I8042_DATA 0x60
-#define VMM_I8042_CMD  0x64
-
-struct vmm_i8042 {
-	pthread_mutex_t lock;
-	vmm_stop_fn *stop;
-	void *opaque;
-	uint8_t cmd_byte;     /* controller configuration byte */
-	uint8_t pending_cmd;  /* command waiting for its data byte */
-	uint8_t out;          /* output buffer */
-	int out_full;
-};
-
-extern const struct vmm_io_ops vmm_i8042_io_ops;
-int vmm_i8042_init(struct vmm_i8042 *k, vmm_stop_fn *stop, void *opaque);
-void vmm_i8042_destroy(struct vmm_i8042 *k);
 
 /* CMOS RTC at ports 0x70 (index) and 0x71 (data): wall-clock time of the
  * host (UTC) in BCD, 24-hour mode; the 128 bytes of CMOS RAM; no alarms or

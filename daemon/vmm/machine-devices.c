@@ -2,12 +2,14 @@
  * window, GSI), how its events reach the device thread, and the guest
  * command line words that announce the virtio ones.
  *
- * Layout: COM1 0x3f8 (GSI 4), i8042 0x60/0x64, CMOS RTC 0x70, power-off
+ * Layout: COM1 0x3f8 (GSI 4), i8042 0x60/0x64 (GSI 1), CMOS RTC 0x70, power-off
  * port 0xf4; virtio-mmio device i at 0xd0000000 + i * 0x1000 with GSI 5 + i,
  * disks first, then NICs, then the RNG. Queue notifications use one
  * ioeventfd per queue (datamatch on the queue index) polled by the loop, so
  * block I/O runs on the device thread, not the vCPU; where KVM refuses the
  * ioeventfd the MMIO write reaches the device on the vCPU thread instead.
+ * Their interrupts (level-triggered) go through an irqfd with a resample
+ * fd polled by the loop (vm.c), else KVM_IRQ_LINE.
  * Device failures (malformed rings) become "device_error" events. */
 #include <errno.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 #include "machine.h"
+#include "sandbox.h"
 #include "tap.h"
 #include "virtio-blk.h"
 #include "virtio-mmio.h"
@@ -63,8 +66,9 @@ static int add_legacy(struct vmm_machine *m, char *err, size_t errlen)
 	int r;
 
 	vmm_vm_irq_line_init(&m->vm, &m->serial_irq, VMM_SERIAL_COM1_GSI);
+	vmm_vm_irq_line_init(&m->vm, &m->i8042_irq, VMM_I8042_GSI);
 	if ((r = -vmm_serial_init(&m->serial, &m->serial_irq.irq, console_notify, m)) < 0 ||
-	    (r = -vmm_i8042_init(&m->i8042, vmm_machine_request_stop, m)) < 0 ||
+	    (r = -vmm_i8042_init(&m->i8042, &m->i8042_irq.irq, vmm_machine_request_stop, m)) < 0 ||
 	    (r = -vmm_rtc_init(&m->rtc, m->mem.size)) < 0)
 		return fail(err, errlen, r, "initialising legacy devices");
 	m->exit_port = (struct vmm_exit_port){ .stop = vmm_machine_request_stop, .opaque = m };
@@ -72,7 +76,10 @@ static int add_legacy(struct vmm_machine *m, char *err, size_t errlen)
 	    (r = vmm_io_bus_add(&m->io, VMM_I8042_DATA, 1, &vmm_i8042_io_ops, &m->i8042)) < 0 ||
 	    (r = vmm_io_bus_add(&m->io, VMM_I8042_CMD, 1, &vmm_i8042_io_ops, &m->i8042)) < 0 ||
 	    (r = vmm_io_bus_add(&m->io, VMM_RTC_PORT, 2, &vmm_rtc_io_ops, &m->rtc)) < 0 ||
-	    (r = vmm_io_bus_add(&m->io, VMM_EXIT_PORT, 4, &vmm_exit_port_io_ops, &m->exit_port)) < 0)
+	    (r = vmm_io_bus_add(&m->io, VMM_EXIT_PORT, 4, &vmm_exit_port_io_ops, &m->exit_port)) < 0 ||
+	    (m->cfg.debug_seccomp_probe &&
+	     (r = vmm_io_bus_add(&m->io, VMM_SECCOMP_PROBE_PORT, 1, &vmm_seccomp_probe_io_ops,
+				 NULL)) < 0))
 		return fail(err, errlen, r, "registering I/O ports");
 	return 0;
 }
@@ -84,11 +91,15 @@ static uint64_t next_virtio_base(const struct vmm_machine *m)
 	return VMM_VIRTIO_MMIO_BASE + m->nvirtio * VMM_VIRTIO_MMIO_STRIDE;
 }
 
+/* virtio lines are level-triggered: an irqfd with a resample fd where KVM
+ * has them (the fallback, KVM_IRQ_LINE, needs nothing more). */
 static struct vmm_irq *next_virtio_irq(struct vmm_machine *m)
 {
 	struct vmm_irq_line *l = &m->virtio_irq[m->nvirtio];
 
 	vmm_vm_irq_line_init(&m->vm, l, VMM_VIRTIO_FIRST_GSI + m->nvirtio);
+	if (m->cfg.irqfd)
+		(void)vmm_vm_irq_line_use_irqfd(&m->vm, l);
 	return &l->irq;
 }
 
@@ -196,6 +207,12 @@ int vmm_machine_add_devices(struct vmm_machine *m, char *err, size_t errlen)
 	return build_cmdline(m, err, errlen);
 }
 
+static void resample_cb(uv_poll_t *h, int status, int events)
+{
+	if (status == 0)
+		vmm_vm_irq_line_resample(h->data);
+}
+
 static void ioevent_cb(uv_poll_t *h, int status, int events)
 {
 	struct vmm_ioeventfd *e = h->data;
@@ -266,6 +283,18 @@ int vmm_machine_start_device_io(struct vmm_machine *m)
 			for (unsigned q = 0; q < m->virtio[i]->ops->num_queues; q++)
 				if ((r = add_ioeventfd(m, m->virtio[i], q)) < 0)
 					return r;
+	for (unsigned i = 0; i < m->nvirtio; i++) {
+		struct vmm_irq_line *l = &m->virtio_irq[i];
+
+		if (l->resample_fd < 0)
+			continue;
+		if ((r = uv_poll_init(&m->loop, &m->resample_poll[i], l->resample_fd)) < 0)
+			return r;
+		m->resample_poll[i].data = l;
+		m->resample_polling[i] = true;
+		if ((r = uv_poll_start(&m->resample_poll[i], UV_READABLE, resample_cb)) < 0)
+			return r;
+	}
 	for (unsigned i = 0; i < m->cfg.nnics; i++) {
 		struct vmm_nic *n = &m->nics[i];
 
@@ -291,6 +320,9 @@ void vmm_machine_free_devices(struct vmm_machine *m)
 			close(m->nics[i].tap_fd);
 	}
 	m->rng = virtio_rng_free(m->rng);
+	/* after the devices: nothing raises these lines any more */
+	for (unsigned i = 0; i < VMM_MAX_VIRTIO; i++)
+		vmm_vm_irq_line_destroy(&m->virtio_irq[i]);
 	vmm_serial_destroy(&m->serial);
 	vmm_i8042_destroy(&m->i8042);
 	vmm_rtc_destroy(&m->rtc);

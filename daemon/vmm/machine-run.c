@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "control.h"
 #include "machine.h"
+#include "sandbox.h"
 
 static uint64_t now_ns(void)
 {
@@ -111,44 +112,62 @@ int vmm_machine_resume(struct vmm_machine *m)
 	return 0;
 }
 
+int vmm_machine_shutdown(struct vmm_machine *m)
+{
+	if (m->state != VMM_MACHINE_RUNNING && m->state != VMM_MACHINE_PAUSED)
+		return -EBUSY;
+	/* A paused guest finds the keys when it resumes. */
+	return vmm_i8042_ctrl_alt_del(&m->i8042);
+}
+
 size_t vmm_machine_console_input(struct vmm_machine *m, const void *data, size_t len)
 {
 	return vmm_serial_input(&m->serial, data, len);
 }
 
-static uint64_t proc_status_kib(const char *key)
+/* /proc/self/status was opened before the sandbox (no open(2) after it);
+ * procfs regenerates the text on every read from offset 0. */
+static uint64_t proc_status_kib(struct vmm_machine *m, const char *key)
 {
-	char line[256];
+	char buf[4096];
 	size_t klen = strlen(key);
-	uint64_t v = 0;
-	FILE *f = fopen("/proc/self/status", "re");
+	ssize_t n;
 
-	if (!f)
+	if (m->proc_status_fd < 0)
 		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			v = strtoull(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
+	n = pread(m->proc_status_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	for (char *line = buf; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			return strtoull(line + klen + 1, NULL, 10);
+	return 0;
 }
 
 json_t *vmm_machine_status(struct vmm_machine *m)
 {
-	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:I, s:I, s:s}",
+	json_t *seccomp = m->cfg.seccomp ?
+		json_pack("{s:i, s:i}", "vcpu", (int)m->seccomp_counts[VMM_ROLE_VCPU],
+			  "device", (int)m->seccomp_counts[VMM_ROLE_DEVICE]) : json_null();
+
+	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:I, s:I, s:s, s:{s:i, s:o}}",
 			 "ok", 1, "name", m->cfg.name ? m->cfg.name : "",
 			 "state", vmm_machine_state_name(m->state), "pid", (int)getpid(),
 			 "vcpus", (int)m->nvcpus, "memory_mib", (json_int_t)m->cfg.memory_mib,
 			 "uptime_ms", (json_int_t)((now_ns() - m->start_ns) / 1000000),
-			 "kernel", m->cfg.kernel);
+			 "kernel", m->cfg.kernel,
+			 "sandbox", "uid", (int)getuid(), "seccomp", seccomp);
 }
 
 json_t *vmm_machine_stats(struct vmm_machine *m)
 {
 	json_t *vcpus = json_array();
 	static const char *const vstate[] = { "paused", "running", "stopped" };
+	int irqfds = 0;
 
+	for (unsigned i = 0; i < m->nvirtio; i++)
+		irqfds += m->virtio_irq[i].trigger_fd >= 0;
 	for (unsigned i = 0; i < m->nvcpus; i++) {
 		struct vmm_vcpu_stats st;
 
@@ -158,17 +177,19 @@ json_t *vmm_machine_stats(struct vmm_machine *m)
 			"runs", (json_int_t)st.runs, "io", (json_int_t)st.io,
 			"mmio", (json_int_t)st.mmio, "intr", (json_int_t)st.intr));
 	}
-	return json_pack("{s:b, s:s, s:I, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}",
+	return json_pack("{s:b, s:s, s:I, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I},"
+			 " s:{s:i, s:i}}",
 		"ok", 1, "state", vmm_machine_state_name(m->state),
 		"uptime_ms", (json_int_t)((now_ns() - m->start_ns) / 1000000),
 		"vcpus", vcpus,
 		"memory", "guest_bytes", (json_int_t)m->mem.size,
-		"rss_bytes", (json_int_t)(proc_status_kib("VmRSS") << 10),
-		"anon_bytes", (json_int_t)(proc_status_kib("RssAnon") << 10),
+		"rss_bytes", (json_int_t)(proc_status_kib(m, "VmRSS") << 10),
+		"anon_bytes", (json_int_t)(proc_status_kib(m, "RssAnon") << 10),
 		"console", "bytes", (json_int_t)vmm_serial_output_total(&m->serial),
 		"dropped", (json_int_t)m->console_dropped,
 		"unhandled", "io", (json_int_t)__atomic_load_n(&m->io.unhandled, __ATOMIC_RELAXED),
-		"mmio", (json_int_t)__atomic_load_n(&m->mmio.unhandled, __ATOMIC_RELAXED));
+		"mmio", (json_int_t)__atomic_load_n(&m->mmio.unhandled, __ATOMIC_RELAXED),
+		"virtio_irq", "irqfd", irqfds, "irq_line", (int)m->nvirtio - irqfds);
 }
 
 static void write_all(int fd, const char *p, size_t n)
@@ -242,11 +263,15 @@ static void stop_cb(uv_async_t *h)
 		       "exit_code", m->exit_code);
 	vmm_control_broadcast(m->control, ev);
 	json_decref(ev);
-	vmm_control_close(m->control);
+	/* unlink(2) is in no seccomp list: it cannot be limited to one path */
+	vmm_control_close(m->control, !m->cfg.seccomp);
 	m->control = NULL;
 	__atomic_store_n(&m->loop_ready, false, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < m->nioevents; i++)
 		close_handle((uv_handle_t *)&m->ioevents[i].poll);
+	for (unsigned i = 0; i < m->nvirtio; i++)
+		if (m->resample_polling[i])
+			close_handle((uv_handle_t *)&m->resample_poll[i]);
 	for (unsigned i = 0; i < m->cfg.nnics; i++)
 		if (m->nics[i].handles) {
 			close_handle((uv_handle_t *)&m->nics[i].poll);
@@ -324,6 +349,7 @@ int vmm_machine_run(struct vmm_machine *m)
 		vmm_machine_request_stop(m, VMM_STOP_CRASH, 0, why);
 		return vmm_stop_reason_exit_status(m->reason);
 	}
+	m->proc_status_fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
 	r = uv_loop_init(&m->loop);
 	if (r < 0) {
 		snprintf(why, sizeof(why), "event loop: %s", uv_strerror(r));
@@ -334,11 +360,17 @@ int vmm_machine_run(struct vmm_machine *m)
 	if (r < 0)
 		snprintf(why, sizeof(why), "starting device I/O or the control socket: %s",
 			 strerror(-r));
+	/* Everything is open: from here on the process only uses what it has
+	 * (sandbox.c for the order). */
+	if (r == 0)
+		r = vmm_sandbox_prepare(m, why, sizeof(why));
 	for (unsigned i = 0; r == 0 && i < m->nvcpus; i++) {
 		r = vmm_vcpu_start(&m->vcpus[i]);
 		if (r < 0)
 			snprintf(why, sizeof(why), "starting vcpu %u: %s", i, strerror(-r));
 	}
+	if (r == 0)
+		r = vmm_sandbox_finish(m, why, sizeof(why));
 	if (r < 0) {
 		vmm_machine_request_stop(m, VMM_STOP_CRASH, 0, why);
 	} else if (m->cfg.start_paused) {

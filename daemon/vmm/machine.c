@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cpu.h"
 #include "machine.h"
 #include "memory.h"
+#include "sandbox.h"
 
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -91,6 +93,8 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 	m->vm.fd = -1;
 	m->mem.fd = -1;
 	m->console_fd = -1;
+	m->proc_status_fd = -1;
+	m->sandbox_uid = -1;
 	for (unsigned i = 0; i < VMM_MAX_NICS; i++)
 		m->nics[i].tap_fd = -1;
 	for (unsigned i = 0; i < VMM_MAX_VIRTIO * 4; i++)
@@ -156,10 +160,13 @@ struct vmm_machine *vmm_machine_free(struct vmm_machine *m)
 		return NULL;
 	for (unsigned i = 0; i < m->nvcpus; i++)
 		vmm_vcpu_destroy(&m->vcpus[i]);
+	vmm_sandbox_free(m);
 	free(m->vcpus);
 	vmm_machine_free_devices(m);
 	free(m->guest_cmdline);
 	free(m->control_path);
+	if (m->proc_status_fd >= 0)
+		close(m->proc_status_fd);
 	vmm_memory_destroy(&m->mem);
 	vmm_vm_destroy(&m->vm);
 	vmm_kvm_close(&m->kvm);

@@ -2,6 +2,7 @@
  * thread's view of it (pause, resume, stop, status, stats, events). */
 #pragma once
 #include <jansson.h>
+#include <linux/filter.h>
 #include <net/if.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -47,7 +48,13 @@ struct vmm_config {
 	bool hugepages;
 	bool start_paused;
 	bool ioeventfd;            /* queue notifications via ioeventfd */
+	bool irqfd;                /* virtio interrupts via irqfd + resample fd */
 	bool rng;
+	/* hardening (sandbox.c) */
+	const char *user;          /* VM user; NULL: hvd-vm if root and it exists */
+	bool seccomp;              /* per-role seccomp filters (default on) */
+	bool core_dumps;           /* keep RLIMIT_CORE and dumpability */
+	bool debug_seccomp_probe;  /* port 0x4f0 makes a forbidden syscall */
 	const char *kernel;
 	const char *initrd;
 	const char *cmdline;
@@ -105,10 +112,13 @@ struct vmm_machine {
 	/* devices */
 	struct vmm_irq_line serial_irq;
 	struct vmm_serial serial;
+	struct vmm_irq_line i8042_irq;
 	struct vmm_i8042 i8042;
 	struct vmm_rtc rtc;
 	struct vmm_exit_port exit_port;
 	struct vmm_irq_line virtio_irq[VMM_MAX_VIRTIO];
+	uv_poll_t resample_poll[VMM_MAX_VIRTIO];   /* of the irqfd lines */
+	bool resample_polling[VMM_MAX_VIRTIO];
 	struct virtio_mmio *virtio[VMM_MAX_VIRTIO];
 	unsigned nvirtio;
 	struct virtio_blk *disks[VMM_MAX_DISKS];
@@ -128,6 +138,12 @@ struct vmm_machine {
 	uint64_t console_cursor;
 	uint64_t console_dropped;
 	uint64_t start_ns;
+	int proc_status_fd;        /* /proc/self/status, opened before the sandbox */
+
+	/* sandbox.c */
+	struct sock_fprog device_filter;
+	unsigned seccomp_counts[2];  /* syscalls allowed per role (enum vmm_seccomp_role) */
+	long sandbox_uid;          /* uid dropped to, -1: stayed */
 
 	/* guarded by lock: written by any thread */
 	pthread_mutex_t lock;
@@ -156,6 +172,12 @@ struct vmm_machine *vmm_machine_free(struct vmm_machine *m);
  * state (-EALREADY when it already is in the wanted state). */
 int vmm_machine_pause(struct vmm_machine *m);
 int vmm_machine_resume(struct vmm_machine *m);
+/* Graceful shutdown request: types Ctrl-Alt-Del on the i8042 keyboard
+ * (Linux's init runs its ctrlaltdel action; the test guest powers off).
+ * Returns at once: 0, -EBUSY when the machine is stopping, -EAGAIN when
+ * the keyboard buffer is full (earlier requests not read yet). The VM stops
+ * later by itself, if the guest obeys; timeouts are the caller's. */
+int vmm_machine_shutdown(struct vmm_machine *m);
 /* Any thread: first caller's reason wins (see stop-reason.h). */
 void vmm_machine_request_stop(void *opaque, enum vmm_stop_reason reason, int code,
 			      const char *detail);

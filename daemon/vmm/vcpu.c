@@ -13,7 +13,11 @@
  * irqchip), SHUTDOWN (triple fault), INTERNAL_ERROR (e.g. the nested
  * emulator giving up on a ring-0 instruction), FAIL_ENTRY and unknown exits
  * stop this vCPU and report through env->stop. A stopped vCPU never runs
- * again. */
+ * again.
+ *
+ * A new thread loads its seccomp program (v->filter, see sandbox.c) and
+ * primes KVM_RUN before vmm_vcpu_start() returns; failing either it stops
+ * and vmm_vcpu_start() says why. */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +25,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <linux/seccomp.h>
 #include <unistd.h>
 #include "vcpu.h"
 
@@ -189,6 +195,29 @@ static void take_command(struct vmm_vcpu *v)
 	pthread_cond_broadcast(&v->cond);
 }
 
+/* What a new thread does before it can take commands: load its seccomp
+ * filter (before any guest code runs), then one KVM_RUN that returns at
+ * once (immediate_exit): the first KVM_RUN of a vCPU makes the kernel
+ * create its per-VM worker task (NX huge page recovery, 6.13+), which must
+ * happen before the sandbox sets RLIMIT_NPROC to 0 (under any uid but root
+ * it then fails, and every KVM_RUN with it, with EAGAIN). Called with
+ * v->lock held, so no command can touch immediate_exit meanwhile. Returns
+ * 0 or -errno. */
+static int prime(struct vmm_vcpu *v)
+{
+	int r = 0;
+
+	if (v->filter && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, v->filter, 0, 0) < 0)
+		return -errno;
+	v->run->immediate_exit = 1;
+	if (ioctl(v->fd, KVM_RUN, 0) == 0)
+		r = -EPROTO;            /* it ran the guest: never with immediate_exit */
+	else if (errno != EINTR)
+		r = -errno;
+	v->run->immediate_exit = 0;
+	return r;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vmm_vcpu *v = arg;
@@ -202,6 +231,14 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	pthread_mutex_lock(&v->lock);
+	v->start_error = prime(v);
+	v->ready = true;
+	pthread_cond_broadcast(&v->cond);
+	if (v->start_error) {
+		v->state = VMM_VCPU_STOPPED;
+		pthread_mutex_unlock(&v->lock);
+		return NULL;
+	}
 	for (;;) {
 		while (v->state == VMM_VCPU_PAUSED && v->cmd == VMM_VCPU_CMD_NONE)
 			pthread_cond_wait(&v->cond, &v->lock);
@@ -240,7 +277,12 @@ int vmm_vcpu_start(struct vmm_vcpu *v)
 	if (r)
 		return -r;
 	v->thread_started = true;
-	return 0;
+	pthread_mutex_lock(&v->lock);
+	while (!v->ready)
+		pthread_cond_wait(&v->cond, &v->lock);
+	r = v->start_error;
+	pthread_mutex_unlock(&v->lock);
+	return r;
 }
 
 enum vmm_vcpu_state vmm_vcpu_command(struct vmm_vcpu *v, enum vmm_vcpu_cmd cmd)

@@ -52,6 +52,10 @@ struct vmm_vcpu {
 	enum vmm_vcpu_state state;   /* written by the vCPU thread only */
 	enum vmm_vcpu_cmd cmd;       /* pending command, NONE once answered */
 	struct vmm_vcpu_stats stats; /* relaxed atomics */
+	const void *filter;          /* struct sock_fprog loaded by the thread
+				      * before it first runs the guest; NULL: none */
+	bool ready;                  /* the thread finished its start (below) */
+	int start_error;             /* -errno of the filter or first KVM_RUN */
 };
 
 /* Creates vCPU index of vm into *v (caller-owned storage that must stay in
@@ -60,7 +64,10 @@ struct vmm_vcpu {
 int vmm_vcpu_create(struct vmm_vm *vm, unsigned index, const struct vmm_vcpu_env *env,
 		    struct vmm_vcpu *v);
 
-/* Starts the thread, in the paused state. Returns 0 or the pthread error. */
+/* Starts the thread, in the paused state, and waits until it has loaded
+ * v->filter (if any) and made a first KVM_RUN that does not enter the
+ * guest. Returns 0, the pthread error, or that start's -errno (the thread
+ * has then ended in the stopped state; vmm_vcpu_destroy joins it). */
 int vmm_vcpu_start(struct vmm_vcpu *v);
 
 /* Sends cmd and waits until the vCPU thread has acted on it (a running

@@ -19,10 +19,14 @@ struct vmm_vm {
 };
 
 /* An interrupt line on the in-kernel irqchip (implements struct vmm_irq
- * from mmio-bus.h with KVM_IRQ_LINE). */
+ * from mmio-bus.h): KVM_IRQ_LINE, or for level-triggered device lines an
+ * irqfd with a resample fd (vmm_vm_irq_line_use_irqfd). */
 struct vmm_irq_line {
 	struct vmm_irq irq;
 	int vm_fd;
+	int trigger_fd;    /* irqfd; -1: KVM_IRQ_LINE */
+	int resample_fd;   /* KVM signals it when the guest EOIs the line */
+	int level;         /* what the device asks for (atomic) */
 };
 
 /* Creates the VM and, where KVM offers them, the in-kernel irqchip and PIT.
@@ -32,7 +36,25 @@ int vmm_vm_create(const struct vmm_kvm *kvm, struct vmm_vm *ret);
 /* Maps guest RAM as memory slot 0 at guest physical 0. */
 int vmm_vm_add_ram(struct vmm_vm *vm, const struct guest_mem *mem);
 
-/* Prepares line as GSI gsi of vm. */
+/* Prepares line as GSI gsi of vm, driven by KVM_IRQ_LINE. */
 void vmm_vm_irq_line_init(struct vmm_vm *vm, struct vmm_irq_line *line, unsigned gsi);
+
+/* Moves an initialised level-triggered line to an irqfd with a resample
+ * fd: raising it is then one eventfd write, with no ioctl and no KVM lock
+ * taken by the caller; lowering it costs nothing (KVM lowers the line when
+ * the guest EOIs it and signals resample_fd; whoever polls resample_fd
+ * calls vmm_vm_irq_line_resample, which raises it again while the device
+ * still asks for it). Returns 0, or -errno (no irqchip, no
+ * KVM_CAP_IRQFD_RESAMPLE, eventfd or ioctl failure) with the line left on
+ * KVM_IRQ_LINE. Call before any thread uses the line. */
+int vmm_vm_irq_line_use_irqfd(struct vmm_vm *vm, struct vmm_irq_line *line);
+
+/* resample_fd is readable: consume it, re-raise the line if the device
+ * still asks for it. Any thread; no-op for a KVM_IRQ_LINE line. */
+void vmm_vm_irq_line_resample(struct vmm_irq_line *line);
+
+/* Closes the irqfd's eventfds (KVM drops the irqfd when the trigger fd
+ * goes). Accepts a zeroed or KVM_IRQ_LINE line. */
+void vmm_vm_irq_line_destroy(struct vmm_irq_line *line);
 
 void vmm_vm_destroy(struct vmm_vm *vm);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "machine.h"
 #include "memory.h"
+#include "sandbox.h"
 #include "vmm.h"
 
 static const char usage_text[] =
@@ -37,21 +38,46 @@ static const char usage_text[] =
 "  --rng                  virtio-rng entropy device\n"
 "  --start-paused         create everything, wait for a resume request\n"
 "  --no-ioeventfd         handle queue notifications on the vCPU thread\n"
+"  --no-irqfd             raise virtio interrupts with KVM_IRQ_LINE (the\n"
+"                         fallback where KVM has no irqfd with resample fd)\n"
+"  --user NAME            run as NAME once the VM is built (default: hvd-vm\n"
+"                         when started as root and that user exists; else\n"
+"                         the user it was started as)\n"
+"  --no-seccomp           no seccomp filters (debugging; everything else of\n"
+"                         the sandbox stays)\n"
+"  --core-dumps           allow core dumps (default: RLIMIT_CORE 0, not dumpable)\n"
+"  --debug-seccomp-probe  a guest write to port 0x4f0 makes the vCPU thread\n"
+"                         call socket(2), which seccomp forbids: the process\n"
+"                         dies by SIGSYS (tests of the filter)\n"
 "  -h, --help             this text\n"
 "\n"
 "Control socket (DIR/control.sock): JSON lines, see schemas/vmm-control.schema.json.\n"
-"  requests: status, stats, pause, resume, stop, console_input\n"
+"  requests: status, stats, pause, resume, stop, shutdown, console_input\n"
+"            shutdown types Ctrl-Alt-Del on the i8042 keyboard (IRQ 1), as\n"
+"            Firecracker does: Linux's init runs its ctrlaltdel action. It\n"
+"            answers at once; the VM stops by itself later (poweroff or\n"
+"            reboot), or not at all: the caller applies a timeout.\n"
 "  events:   started, paused, resumed, device_error, stopped (reason poweroff |\n"
 "            reboot | crash | killed)\n"
-"Exit status: 0 poweroff, 3 reboot, 4 crash, 5 killed, 1 setup error, 2 usage.\n"
-"Devices: COM1 0x3f8 (IRQ 4), i8042, CMOS RTC, power-off port 0xf4 (a write\n"
+"Exit status: 0 poweroff, 3 reboot, 4 crash, 5 killed, 1 setup error, 2 usage;\n"
+"killed by SIGSYS when a thread made a syscall outside its seccomp list.\n"
+"\n"
+"Sandbox, once everything is open: fds inherited from the parent closed at\n"
+"start, the /dev/kvm fd closed, RLIMIT_NOFILE to the fds in use plus room\n"
+"for control clients, RLIMIT_NPROC 0, RLIMIT_CORE 0, the VM user (no\n"
+"supplementary groups), no_new_privs, and a seccomp filter per thread role\n"
+"(vCPU threads, device thread; anything else kills the process). The\n"
+"control socket and console log stay usable by root, whatever the user.\n"
+"Devices: COM1 0x3f8 (IRQ 4), i8042 0x60/0x64 (IRQ 1), CMOS RTC, power-off port 0xf4 (a write\n"
 "stops the VM, like QEMU's isa-debug-exit), virtio-mmio at 0xd0000000 + i*0x1000\n"
-"(IRQ 5 + i), in-kernel PIC/IOAPIC/PIT, MP table.\n";
+"(IRQ 5 + i, level-triggered: irqfd with resample fd, else KVM_IRQ_LINE),\n"
+"in-kernel PIC/IOAPIC/PIT, MP table.\n";
 
 enum {
 	OPT_NAME = 256, OPT_RUNTIME_DIR, OPT_CONSOLE_LOG, OPT_CONSOLE_STDOUT, OPT_VCPUS,
 	OPT_MEMORY, OPT_HUGEPAGES, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_NET,
-	OPT_RNG, OPT_START_PAUSED, OPT_NO_IOEVENTFD,
+	OPT_RNG, OPT_START_PAUSED, OPT_NO_IOEVENTFD, OPT_USER, OPT_NO_SECCOMP, OPT_CORE_DUMPS,
+	OPT_DEBUG_SECCOMP_PROBE, OPT_NO_IRQFD,
 };
 
 static const struct option options[] = {
@@ -70,6 +96,11 @@ static const struct option options[] = {
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "start-paused", no_argument, NULL, OPT_START_PAUSED },
 	{ "no-ioeventfd", no_argument, NULL, OPT_NO_IOEVENTFD },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+	{ "core-dumps", no_argument, NULL, OPT_CORE_DUMPS },
+	{ "debug-seccomp-probe", no_argument, NULL, OPT_DEBUG_SECCOMP_PROBE },
+	{ "no-irqfd", no_argument, NULL, OPT_NO_IRQFD },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -145,7 +176,8 @@ static int parse(int argc, char **argv, struct vmm_config *c)
 	int opt, stdout_set = 0;
 	unsigned long long v;
 
-	*c = (struct vmm_config){ .vcpus = 1, .memory_mib = 128, .ioeventfd = true };
+	*c = (struct vmm_config){ .vcpus = 1, .memory_mib = 128, .ioeventfd = true,
+				  .irqfd = true, .seccomp = true };
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
@@ -181,6 +213,15 @@ static int parse(int argc, char **argv, struct vmm_config *c)
 		case OPT_RNG: c->rng = true; break;
 		case OPT_START_PAUSED: c->start_paused = true; break;
 		case OPT_NO_IOEVENTFD: c->ioeventfd = false; break;
+		case OPT_USER:
+			if (!*optarg)
+				goto bad;
+			c->user = optarg;
+			break;
+		case OPT_NO_SECCOMP: c->seccomp = false; break;
+		case OPT_CORE_DUMPS: c->core_dumps = true; break;
+		case OPT_DEBUG_SECCOMP_PROBE: c->debug_seccomp_probe = true; break;
+		case OPT_NO_IRQFD: c->irqfd = false; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 1;
@@ -213,6 +254,12 @@ int vmm_main(int argc, char **argv)
 	char err[512] = "";
 	int r, status;
 
+	/* Nothing the parent left open is ours; then nothing may be opened
+	 * after the sandbox, so jansson seeds its hash now, not at the first
+	 * JSON object (it reads /dev/urandom). */
+	if (vmm_sandbox_close_inherited_fds() < 0)
+		return 1;
+	json_object_seed(0);
 	/* A control client that went away must not kill the VM: EPIPE instead. */
 	signal(SIGPIPE, SIG_IGN);
 	r = parse(argc, argv, &cfg);

@@ -2,7 +2,8 @@
  * of `pages=` 4 KiB pages (default 1024) above the image, and about every
  * `tick=` TSC cycles (default 2^28) it prints `counter=<passes>`. It stops
  * after `loops=` printed ticks (default 0: never). The working set is
- * clamped to the RAM that start_info reports. */
+ * clamped to the RAM that start_info reports. Between passes it polls the
+ * keyboard (kbd.c), so a shutdown request ends it. */
 #include "guest.h"
 
 int mode_dirty(void)
@@ -12,7 +13,7 @@ int mode_dirty(void)
 	uint64_t loops = cmdline_get_u64("loops", 0);
 	uint64_t base = ((uint64_t)(uintptr_t)_end + 0x1fffff) & ~0x1fffffull;
 	uint64_t top = guest_ram_top();
-	uint64_t passes = 0, printed = 0, last;
+	uint64_t passes = 0, printed = 0, last, kbd = 0;
 
 	if (base >= top) {
 		con_puts("DIRTY FAIL no-ram\n");
@@ -28,6 +29,7 @@ int mode_dirty(void)
 		for (uint64_t i = 0; i < npages; i++, p += 512)
 			*p = passes;
 		passes++;
+		kbd_poll_every(&kbd);
 		if (rdtsc() - last >= tick) {
 			last = rdtsc();
 			con_printf("counter=%u\n", passes);

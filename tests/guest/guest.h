@@ -14,6 +14,7 @@
 #define GUEST_COM1       0x3f8
 #define GUEST_EXIT_PORT  0xf4
 #define GUEST_I8042_CMD  0x64
+#define GUEST_SECCOMP_PROBE_PORT 0x4f0   /* hvd vmm --debug-seccomp-probe */
 
 /* Xen's hvm_start_info, as filled by the PVH loader. */
 struct hvm_start_info {
@@ -99,7 +100,17 @@ bool cmdline_virtio_mmio(unsigned index, uint64_t *ret_addr, uint64_t *ret_size)
 /* Highest RAM address + 1 below 4 GiB, from the start_info memory map. */
 uint64_t guest_ram_top(void);
 
-/* dirty.c, blk.c, garbage.c: the modes. Each returns 0 on success. */
+/* kbd.c: Ctrl-Alt-Del on the i8042 powers the guest off (code 0) after
+ * printing HVD-TEST-GUEST SHUTDOWN. kbd_poll reads what is waiting;
+ * kbd_poll_every does so when KBD_POLL_CYCLES TSC cycles passed since
+ * *last (start with 0). */
+#define KBD_POLL_CYCLES (1ull << 22)
+void kbd_poll(void);
+void kbd_poll_every(uint64_t *last);
+
+/* dirty.c, blk.c, garbage.c, kbd.c: the modes. Each returns 0 on success
+ * (idle never returns). */
+int mode_idle(void) __attribute__((noreturn));
 int mode_dirty(void);
 int mode_blk(bool verify_only);
 int mode_garbage(void);

@@ -2,9 +2,12 @@
  * marker, run the modes named on the command line, power off.
  *
  * Command line (space-separated; unknown words are ignored):
- *   mode=a,b,...   any of exit, reboot, blk, verify, garbage, dirty; run in
- *                  that order (exit and reboot at once, dirty last);
- *                  default dirty. reboot pulses the i8042 reset line.
+ *   mode=a,b,...   any of exit, reboot, blk, verify, garbage, seccomp-probe,
+ *                  dirty, idle; run in that order (exit and reboot at once,
+ *                  dirty, then idle last); default dirty. reboot pulses the
+ *                  i8042 reset line; seccomp-probe writes to hvd's seccomp
+ *                  test port (0x4f0); idle waits for a shutdown request
+ *                  (Ctrl-Alt-Del).
  *   virtio_mmio.device=4K@0xd0000000:5   where the virtio devices are
  *   sectors= sector= seed=   blk/verify parameters (see blk.c)
  *   pages= tick= loops=      dirty parameters (see dirty.c)
@@ -62,8 +65,20 @@ void guest_main(void)
 		rc |= mode_blk(true);
 	if (cmdline_has_mode("garbage"))
 		rc |= mode_garbage();
+	if (cmdline_has_mode("seccomp-probe")) {
+		/* hvd vmm --debug-seccomp-probe dies of SIGSYS on this write */
+		con_puts("SECCOMP-PROBE\n");
+		/* time for the VMM to copy the line out before it dies */
+		for (uint64_t t0 = rdtsc(); rdtsc() - t0 < (1ull << 27);)
+			cpu_relax();
+		outb(GUEST_SECCOMP_PROBE_PORT, 1);
+		con_puts("SECCOMP-PROBE SURVIVED\n");
+		rc |= 1;
+	}
 	if (cmdline_has_mode("dirty") || !cmdline_get("mode", &(size_t){ 0 }))
 		rc |= mode_dirty();
+	if (cmdline_has_mode("idle"))
+		mode_idle();
 	con_printf("HVD-TEST-GUEST DONE rc=%u\n", (uint64_t)rc);
 	guest_poweroff((uint32_t)rc);
 }

@@ -122,3 +122,12 @@ def counters(text):
 def last_counter(h, name):
     c = counters(h.console(name))
     return c[-1] if c else -1
+
+
+def pid_alive(pid):
+    """Running (a zombie whose parent has not reaped it yet is not)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

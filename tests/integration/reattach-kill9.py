@@ -11,7 +11,7 @@ usage: reattach-kill9.py HVD_BINARY TEST_GUEST_ELF [VMS=20] [ROUNDS=20]
 import os, signal, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hvdtest import Daemon, check, finish, need_kvm, wait_for  # noqa: E402
+from hvdtest import Daemon, check, finish, need_kvm, pid_alive, wait_for  # noqa: E402
 
 HVD, GUEST = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 VMS = int(sys.argv[3]) if len(sys.argv) > 3 else 20
@@ -53,7 +53,7 @@ with tempfile.TemporaryDirectory() as d:
         for n in names:
             st, vm = h.req("POST", "/v1/vms/%s/stop" % n, {"force": True})
         check(all(v["state"] == "stopped" for v in h.vms()), "every VM stops on request afterwards")
-        check(wait_for(lambda: not any(os.path.exists("/proc/%d" % p) for p in pids.values()), 10),
+        check(wait_for(lambda: not any(pid_alive(p) for p in pids.values()), 10),
               "and no VMM process is left")
     finally:
         h.stop_all_vms()

@@ -4,7 +4,8 @@
 # exit statuses, the dirty counter under pause/resume over the control
 # socket, stop and SIGTERM, virtio-blk write/verify across boots and
 # read-only disks, a guest writing garbage rings, ten VMs at once with
-# isolated disks. Exits 77 (skipped) when /dev/kvm or python3 is missing.
+# isolated disks, graceful shutdown (Ctrl-Alt-Del on the i8042), the
+# sandbox (a seccomp violation kills only its VM, limits, VM user). Exits 77 (skipped) when /dev/kvm or python3 is missing.
 set -u
 HVD=${1:?usage: test-vmm-guest.sh HVD GUEST_ELF}
 GUEST=${2:?usage: test-vmm-guest.sh HVD GUEST_ELF}
@@ -110,8 +111,8 @@ wait "$VPID"; st=$?
 wait "$EPID"
 if [ $st -eq 5 ] && grep -q '"event":"stopped"' "$WORK/events4" &&
    grep -q '"reason":"killed"' "$WORK/events4" && grep -q '"event":"paused"' "$WORK/events4" &&
-   grep -q '"event":"resumed"' "$WORK/events4" && [ ! -e "$RT/control.sock" ]; then
-	ok "stop: exit status 5, stopped/killed event, socket removed"
+   grep -q '"event":"resumed"' "$WORK/events4" && ! $CTL "$RT/control.sock" wait 0.3; then
+	ok "stop: exit status 5, stopped/killed event, socket closed"
 else bad "stop: status $st, events: $(cat "$WORK/events4")"; fi
 
 # 5. SIGTERM: exit status 5 (killed).
@@ -134,6 +135,23 @@ else bad "blk verify: $out"; fi
 out=$(vmm --disk "$WORK/disk6.img,ro" --cmdline 'mode=blk sectors=300 seed=42' 2>/dev/null)
 if grep -q "BLK OK sectors=300 sum=$sum ro" <<<"$out"; then ok "read-only disk is read, not written"
 else bad "blk ro: $out"; fi
+
+# virtio interrupts: an irqfd with a resample fd by default, KVM_IRQ_LINE
+# with --no-irqfd; the disk works either way.
+RT="$WORK/rt6"; mkdir -p "$RT"
+"$HVD" vmm --kernel "$GUEST" --memory-mib 64 --runtime-dir "$RT" --start-paused \
+	--disk "$WORK/disk6.img" --cmdline 'mode=verify sectors=300 seed=42' >/dev/null 2>&1 &
+VPID=$!; PIDS+=("$VPID")
+$CTL "$RT/control.sock" wait 10
+irqstats=$($CTL "$RT/control.sock" call '{"cmd":"stats"}')
+$CTL "$RT/control.sock" call '{"cmd":"resume"}' >/dev/null
+wait "$VPID"
+out=$(vmm --no-irqfd --disk "$WORK/disk6.img" --cmdline 'mode=verify sectors=300 seed=42' 2>/dev/null)
+if grep -q '"virtio_irq":{"irqfd":1,"irq_line":0}' <<<"$irqstats" &&
+   grep -q "BLK OK sectors=300 sum=$sum" "$RT/console.log" &&
+   grep -q "BLK OK sectors=300 sum=$sum" <<<"$out"; then
+	ok "virtio interrupts via irqfd (and KVM_IRQ_LINE with --no-irqfd)"
+else bad "irqfd: $irqstats / $(cat "$RT/console.log") / $out"; fi
 
 # 7. garbage rings: the VMM survives, reports device errors, the guest
 #    finishes and powers off.
@@ -169,10 +187,114 @@ else bad "10 VMs: all ok=$wait_all_ok, distinct sums=$sums"; fi
 if cmp -s "$WORK/d8-1.img" "$WORK/d8-2.img"; then bad "disks 1 and 2 are identical"
 else ok "disks isolated"; fi
 
-# 9. every control line seen above matches schemas/vmm-control.schema.json.
+# 9. graceful shutdown: the control command types Ctrl-Alt-Del on the i8042,
+#    the guest (dirty loop, then idle loop) prints its SHUTDOWN line and
+#    powers off: exit status 0, stopped event with reason poweroff.
+for mode in dirty idle; do
+	RT="$WORK/rt9-$mode"; mkdir -p "$RT"
+	"$HVD" vmm --kernel "$GUEST" --memory-mib 64 --runtime-dir "$RT" \
+		--cmdline "mode=$mode tick=50000000" >/dev/null 2>"$WORK/err9-$mode" &
+	VPID=$!; PIDS+=("$VPID")
+	$CTL "$RT/control.sock" wait 10
+	$CTL "$RT/control.sock" events "$WORK/events9-$mode" 30 &
+	EPID=$!; PIDS+=("$EPID")
+	wait_for "$RT/console.log" "${mode/dirty/counter=}|IDLE" 10
+	wait_for "$WORK/events9-$mode" connected 5
+	sd=$($CTL "$RT/control.sock" call '{"cmd":"shutdown","id":"sd"}'); sdst=$?
+	wait "$VPID"; st=$?; wait "$EPID"
+	if [ $sdst -eq 0 ] && grep -q '"state":"running"' <<<"$sd" && [ $st -eq 0 ] &&
+	   grep -q 'HVD-TEST-GUEST SHUTDOWN' "$RT/console.log" &&
+	   grep -q '"reason":"poweroff"' "$WORK/events9-$mode" &&
+	   grep -q '"exit_code":0' "$WORK/events9-$mode"; then
+		ok "shutdown ($mode): guest saw Ctrl-Alt-Del, exit status 0, stopped/poweroff"
+	else bad "shutdown ($mode): reply $sd, status $st, events $(cat "$WORK/events9-$mode")"\
+		" console $(tail -3 "$RT/console.log")"; fi
+	shutdown_reply=$sd
+done
+# a shutdown request to a paused VM waits in the keyboard buffer for the resume
+RT="$WORK/rt9b"; mkdir -p "$RT"
+"$HVD" vmm --kernel "$GUEST" --memory-mib 64 --runtime-dir "$RT" --start-paused \
+	--cmdline 'mode=idle' >/dev/null 2>&1 &
+VPID=$!; PIDS+=("$VPID")
+$CTL "$RT/control.sock" wait 10
+sdp=$($CTL "$RT/control.sock" call '{"cmd":"shutdown"}')
+$CTL "$RT/control.sock" call '{"cmd":"resume"}' >/dev/null
+wait "$VPID"; st=$?
+if grep -q '"state":"paused"' <<<"$sdp" && [ $st -eq 0 ] &&
+   grep -q 'HVD-TEST-GUEST SHUTDOWN' "$RT/console.log"; then
+	ok "shutdown while paused takes effect on resume"
+else bad "shutdown while paused: $sdp, status $st"; fi
+
+# 10. sandbox: a forbidden syscall on a vCPU thread (--debug-seccomp-probe,
+#     guest mode seccomp-probe) kills that VMM with SIGSYS while another VM
+#     keeps printing its counter; the survivor runs with its limits, filters
+#     and without /dev/kvm; --no-seccomp lets the probe through.
+RT="$WORK/rt10"; mkdir -p "$RT"
+"$HVD" vmm --kernel "$GUEST" --memory-mib 64 --runtime-dir "$RT" \
+	--cmdline 'mode=dirty tick=20000000' >/dev/null 2>"$WORK/err10" &
+BPID=$!; PIDS+=("$BPID")
+$CTL "$RT/control.sock" wait 10
+wait_for "$RT/console.log" 'counter=' 10
+"$HVD" vmm --kernel "$GUEST" --memory-mib 64 --debug-seccomp-probe \
+	--cmdline 'mode=seccomp-probe,dirty' >"$WORK/out10p" 2>"$WORK/err10p"; st=$?
+c1=$(last_counter "$RT/console.log"); sleep 0.5; c2=$(last_counter "$RT/console.log")
+if [ $st -eq $((128 + 31)) ] && grep -q '^SECCOMP-PROBE' "$WORK/out10p" &&
+   ! grep -q 'SURVIVED' "$WORK/out10p"; then
+	ok "forbidden syscall on a vCPU thread: killed by SIGSYS (status $st)"
+else bad "seccomp probe: status $st, $(cat "$WORK/out10p" "$WORK/err10p")"; fi
+if kill -0 "$BPID" 2>/dev/null && [ -n "$c1" ] && [ "$c2" -gt "$c1" ]; then
+	ok "the other VM keeps counting ($c1 -> $c2)"
+else bad "the other VM: counter $c1 -> $c2"; fi
+sb=$($CTL "$RT/control.sock" call '{"cmd":"status"}')
+nv=$(grep -oE '"vcpu":[0-9]+' <<<"$sb" | cut -d: -f2)
+nd=$(grep -oE '"device":[0-9]+' <<<"$sb" | cut -d: -f2)
+if [ -n "$nv" ] && [ "$nv" -le 30 ] && [ -n "$nd" ]; then
+	ok "seccomp on by default: $nv syscalls for vCPU threads, $nd for the device thread"
+else bad "status sandbox: $sb"; fi
+threads=$(ls /proc/"$BPID"/task | wc -l)
+filtered=$(grep -l '^Seccomp:[[:space:]]*2' /proc/"$BPID"/task/*/status | wc -l)
+lim=/proc/"$BPID"/limits
+if [ "$threads" -ge 2 ] && [ "$filtered" -eq "$threads" ] &&
+   grep -q '^NoNewPrivs:[[:space:]]*1' /proc/"$BPID"/status &&
+   grep -qE '^Max core file size +0 +0' "$lim" &&
+   { grep -qE '^Max processes +0 +0' "$lim" || [ "${HVD_SANITIZED:-}" = 1 ]; } &&
+   [ "$(awk '/^Max open files/ {print $4}' "$lim")" -le 64 ] &&
+   ! ls -l /proc/"$BPID"/fd | grep -q '/dev/kvm'; then
+	ok "every thread filtered ($filtered/$threads), no_new_privs, rlimits, /dev/kvm closed"
+else bad "sandbox of pid $BPID: $filtered/$threads filtered; $(grep -E 'core|processes|open files' "$lim");"\
+	" fds: $(ls -l /proc/"$BPID"/fd | grep -c .)"; fi
+$CTL "$RT/control.sock" call '{"cmd":"stop"}' >/dev/null; wait "$BPID"
+"$HVD" vmm --kernel "$GUEST" --memory-mib 64 --debug-seccomp-probe --no-seccomp \
+	--cmdline 'mode=seccomp-probe' >"$WORK/out10n" 2>&1; st=$?
+if [ $st -eq 0 ] && grep -q 'SECCOMP-PROBE SURVIVED' "$WORK/out10n" &&
+   grep -q 'code 1)' "$WORK/out10n"; then
+	ok "--no-seccomp: the probe's socket(2) goes through"
+else bad "--no-seccomp probe: status $st $(cat "$WORK/out10n")"; fi
+# an unprivileged VM user: disks, console log and control socket still work
+if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
+	RT="$WORK/rt10u"; mkdir -p "$RT"; truncate -s 1M "$WORK/disk10u.img"
+	"$HVD" vmm --kernel "$GUEST" --memory-mib 64 --runtime-dir "$RT" --user nobody \
+		--start-paused --disk "$WORK/disk10u.img" --cmdline 'mode=blk sectors=64 seed=9' \
+		>/dev/null 2>"$WORK/err10u" &
+	VPID=$!; PIDS+=("$VPID")
+	$CTL "$RT/control.sock" wait 10
+	su=$($CTL "$RT/control.sock" call '{"cmd":"status"}')
+	$CTL "$RT/control.sock" call '{"cmd":"resume"}' >/dev/null
+	wait "$VPID"; st=$?
+	if [ $st -eq 0 ] && grep -q "\"uid\":$(id -u nobody)" <<<"$su" &&
+	   grep -q 'BLK OK sectors=64' "$RT/console.log"; then
+		ok "--user nobody: uid $(id -u nobody), disk and console log work"
+	else bad "--user nobody: status $st, $su, $(cat "$WORK/err10u")"; fi
+	sandbox_status=$su
+else
+	echo "skip - not root or no user nobody: privilege drop not tested"
+fi
+
+# 11. every control line seen above matches schemas/vmm-control.schema.json.
 SCHEMA="$(dirname "$0")/../../schemas/vmm-control.schema.json"
-printf '%s\n' "$st_json" "$p" "$p2" "$stats" "$r" "$bogus" >"$WORK/responses"
-grep -h '^{' "$WORK/events4" "$WORK/events7" >>"$WORK/responses"
+printf '%s\n' "$st_json" "$p" "$p2" "$stats" "$irqstats" "$r" "$bogus" "$shutdown_reply" "$sdp" "$sb" \
+	${sandbox_status:+"$sandbox_status"} >"$WORK/responses"
+grep -h '^{' "$WORK/events4" "$WORK/events7" "$WORK"/events9-* >>"$WORK/responses"
 if python3 -c 'import jsonschema' 2>/dev/null; then
 	if python3 - "$SCHEMA" "$WORK/responses" <<'PY'
 import json, sys, jsonschema
