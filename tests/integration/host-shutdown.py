@@ -56,6 +56,24 @@ with tempfile.TemporaryDirectory() as d:
                                                            "console.log")).read(),
               "the guest saw a graceful shutdown request")
         h.req("POST", "/v1/vms/auto/stop", {"force": True})
+
+        # a VMM SQLite does not know (its row removed behind hvd's back) is
+        # reported and left running, never killed
+        define(h, "stray")
+        h.req("POST", "/v1/vms/stray/start")
+        pid = h.pid_of("stray")
+        vid = h.vm("stray")["id"]
+        h.stop(signal.SIGKILL)
+        import sqlite3
+        db = sqlite3.connect(os.path.join(d, "state", "hvd.db"))
+        db.execute("DELETE FROM vms WHERE id = ?", (vid,))
+        db.commit()
+        db.close()
+        h.start()
+        log = open(os.path.join(d, "hvd.log")).read()
+        check("belongs to no VM hvd knows" in log and str(pid) in log, "an unknown VMM is logged with its pid")
+        check(alive(pid), "and left running")
+        os.kill(pid, signal.SIGKILL)
         h.stop(signal.SIGTERM)
     finally:
         h.stop_all_vms()
