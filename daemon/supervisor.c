@@ -80,6 +80,8 @@ struct sup_vm {
 	bool forced;
 	bool reboot_requested;
 	bool exited;
+	int64_t last_device_error_ms; /* device errors are rate-limited: a */
+	unsigned suppressed_errors;   /* hostile guest must not flood SQLite */
 	char ev_reason[16];           /* from the VMM's stopped event */
 	char ev_detail[200];
 	struct sup_vm *next;
@@ -251,11 +253,22 @@ static void ctl_event(struct vmmc *c, json_t *ev, void *ud)
 		const char *dev = json_string_value(json_object_get(ev, "device"));
 		const char *err = json_string_value(json_object_get(ev, "error"));
 		const char *detail = json_string_value(json_object_get(ev, "detail"));
+		int64_t now = store_now_ms();
 
-		log_warning("vm %s: device %s failed: %s (%s)", v->name, dev ?: "?", err ?: "?", detail ?: "");
+		/* at most one per second and VM reaches the log and the event
+		 * backlog (each event is a synchronous SQLite write) */
+		if (now - v->last_device_error_ms < 1000) {
+			v->suppressed_errors++;
+			return;
+		}
+		v->last_device_error_ms = now;
+		log_warning("vm %s: device %s failed: %s (%s)%s", v->name, dev ?: "?", err ?: "?", detail ?: "",
+			    v->suppressed_errors ? " (and more errors not shown)" : "");
 		events_publish(v->sup->hvd, "vm.device_error",
-			       json_pack("{s:o, s:s, s:s, s:s}", "vm", events_vm_ref(v->id, v->name),
-					 "device", dev ?: "", "error", err ?: "", "detail", detail ?: ""));
+			       json_pack("{s:o, s:s, s:s, s:s, s:i}", "vm", events_vm_ref(v->id, v->name),
+					 "device", dev ?: "", "error", err ?: "", "detail", detail ?: "",
+					 "suppressed_before", (int)v->suppressed_errors));
+		v->suppressed_errors = 0;
 	}
 }
 

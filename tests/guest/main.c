@@ -3,7 +3,8 @@
  *
  * Command line (space-separated; unknown words are ignored):
  *   mode=a,b,...   any of exit, reboot, blk, verify, garbage, seccomp-probe,
- *                  dirty, idle; run in that order (exit and reboot at once,
+ *                  dirty, idle, blkloop, flood; run in that order (exit and
+ *                  reboot at once, blkloop and flood never end,
  *                  dirty, then idle last); default dirty. reboot pulses the
  *                  i8042 reset line; seccomp-probe writes to hvd's seccomp
  *                  test port (0x4f0); idle waits for a shutdown request
@@ -74,6 +75,23 @@ void guest_main(void)
 		outb(GUEST_SECCOMP_PROBE_PORT, 1);
 		con_puts("SECCOMP-PROBE SURVIVED\n");
 		rc |= 1;
+	}
+	if (cmdline_has_mode("blkloop")) {
+		/* disk I/O and console output forever: one "BLKLOOP n" line per
+		 * pass, for isolation tests that watch the rate */
+		for (uint64_t n = 1;; n++) {
+			if (mode_blk(false))
+				rc |= 1;
+			con_printf("BLKLOOP %u\n", n);
+		}
+	}
+	if (cmdline_has_mode("flood")) {
+		/* a hostile guest: malformed rings against its disk, forever
+		 * (each pass resets the device and breaks it again) */
+		for (uint64_t n = 1;; n++) {
+			mode_garbage();
+			con_printf("FLOOD %u\n", n);
+		}
 	}
 	if (cmdline_has_mode("dirty") || !cmdline_get("mode", &(size_t){ 0 }))
 		rc |= mode_dirty();
