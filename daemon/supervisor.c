@@ -535,6 +535,14 @@ static int build_argv(struct sup *s, const struct sup_vm *v, json_t *def, struct
 			argf(a, "--net=bridge=%s,mac=%s", net, json_string_value(json_object_get(item, "mac")));
 	}
 	arg(a, "--rng");
+	/* test hook: extra `hvd vmm` words (e.g. --debug-seccomp-probe) for
+	 * integration tests; never set in production */
+	{
+		const char *extra = getenv("HVD_TEST_VMM_ARGS");
+
+		if (extra && *extra)
+			argf(a, "%s", extra);
+	}
 	a->v[a->n] = NULL;
 	return 0;
 }

@@ -80,6 +80,26 @@ with tempfile.TemporaryDirectory() as d:
         if h.alive():
             h.stop()
 
+# a forbidden system call kills only that VM, and the daemon says why
+with tempfile.TemporaryDirectory() as d:
+    os.environ["HVD_TEST_VMM_ARGS"] = "--debug-seccomp-probe"
+    h = Daemon(HVD, d, CONF)
+    try:
+        h.start()
+        define(h, "probe", boot={"kernel": GUEST, "cmdline": "mode=seccomp-probe"})
+        define(h, "bystander")
+        h.req("POST", "/v1/vms/bystander/start")
+        h.req("POST", "/v1/vms/probe/start")
+        vm = wait_for(lambda: (lambda v: v if v["state"] == "crashed" else None)(h.vm("probe")), 30)
+        check(vm is not None and "forbidden system call" in vm["state_reason"],
+              "a seccomp violation crashes only that VM, reported as such (%s)" % (vm or h.vm("probe"))["state_reason"])
+        check(h.vm("bystander")["state"] == "running", "the other VM keeps running")
+    finally:
+        del os.environ["HVD_TEST_VMM_ARGS"]
+        h.stop_all_vms()
+        if h.alive():
+            h.stop()
+
 # a full runtime dir: a small tmpfs, filled up
 with tempfile.TemporaryDirectory() as d:
     run = os.path.join(d, "run")
