@@ -517,8 +517,9 @@ static int build_argv(struct sup *s, const struct sup_vm *v, json_t *def, struct
 		if (json_object_get(boot, "cmdline"))
 			argf(a, "--cmdline=%s", json_string_value(json_object_get(boot, "cmdline")));
 	} else if (image) {
-		argf(a, "--kernel=%s/images/%s/vmlinuz", s->hvd->cfg.state_dir, image);
-		argf(a, "--initrd=%s/images/%s/initrd.img", s->hvd->cfg.state_dir, image);
+		/* definitions made before images filled in boot at create time */
+		argf(a, "--kernel=%s/images/%s/bzImage", s->hvd->cfg.state_dir, image);
+		argf(a, "--initrd=%s/images/%s/initrd", s->hvd->cfg.state_dir, image);
 		arg(a, "--cmdline=console=ttyS0 quiet");
 	}
 	json_array_foreach(json_object_get(def, "disks"), i, item)

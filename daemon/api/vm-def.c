@@ -15,6 +15,8 @@
 #include "cluster/capacity.h"
 #include "hvd.h"
 #include "log.h"
+#include "disk-copy.h"
+#include "vm-disks.h"
 
 void vmdef_random_mac(char out[18])
 {
@@ -83,7 +85,10 @@ static int image_exists(struct hvd *hvd, const char *name)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/images/%s/vmlinuz", hvd->cfg.state_dir, name);
+	snprintf(path, sizeof(path), "%.400s/images/%.64s/bzImage", hvd->cfg.state_dir, name);
+	if (access(path, R_OK) == 0)
+		return 1;
+	snprintf(path, sizeof(path), "%.400s/images/%.64s/vmlinux", hvd->cfg.state_dir, name);
 	return access(path, R_OK) == 0;
 }
 
@@ -123,8 +128,9 @@ int vmdef_complete(struct api_request *req, json_t *def)
 		return -EINVAL;
 	if (json_object_get(def, "image") && !image_exists(req->hvd, json_string_value(json_object_get(def, "image")))) {
 		api_reply_error(req, 400, "validation_failed", "image",
-				"image: '%s' is not installed in %s/images (scripts/mkimage builds one)",
-				json_string_value(json_object_get(def, "image")), req->hvd->cfg.state_dir);
+				"image: '%s' is not installed in %s/images (scripts/mkimage --out %s/images builds one)",
+				json_string_value(json_object_get(def, "image")), req->hvd->cfg.state_dir,
+				req->hvd->cfg.state_dir);
 		return -EINVAL;
 	}
 
@@ -177,6 +183,76 @@ int vmdef_complete(struct api_request *req, json_t *def)
 				return -EINVAL;
 			}
 		}
+	}
+	return 0;
+}
+
+/* Reads the first line of an image's cmdline file into out ("" if none). */
+static void image_cmdline(const char *dir, char *out, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%.4000s/cmdline", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(out, (int)len, f))
+		out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
+int vmdef_expand_image(struct api_request *req, json_t *def, const char *vm_id)
+{
+	const char *image = json_string_value(json_object_get(def, "image"));
+	char dir[PATH_MAX - 64], path[PATH_MAX], cmdline[2048];
+	json_t *disks = json_object_get(def, "disks"), *item;
+	bool has_root = false;
+	size_t i;
+	int r;
+
+	if (!image)
+		return 0;
+	snprintf(dir, sizeof(dir), "%.400s/images/%.64s", req->hvd->cfg.state_dir, image);
+	if (!json_object_get(def, "boot")) {
+		json_t *boot = json_object();
+
+		/* the PVH vmlinux boots without the decompressor: prefer it */
+		snprintf(path, sizeof(path), "%s/vmlinux", dir);
+		if (access(path, R_OK) != 0)
+			snprintf(path, sizeof(path), "%s/bzImage", dir);
+		json_object_set_new(boot, "kernel", json_string(path));
+		snprintf(path, sizeof(path), "%s/initrd", dir);
+		if (access(path, R_OK) == 0)
+			json_object_set_new(boot, "initrd", json_string(path));
+		image_cmdline(dir, cmdline, sizeof(cmdline));
+		json_object_set_new(boot, "cmdline", json_string(cmdline[0] ? cmdline : "console=ttyS0"));
+		json_object_set_new(def, "boot", boot);
+	}
+	json_array_foreach(disks, i, item)
+		has_root |= strcmp(json_string_value(json_object_get(item, "id")), "root") == 0;
+	snprintf(path, sizeof(path), "%s/disk.img", dir);
+	if (has_root || access(path, R_OK) != 0)
+		return 0;
+	/* the VM's own copy of the image's root disk (sparse; a reflink where
+	 * the filesystem can), owned by hvd and removed with the VM */
+	{
+		char dst[PATH_MAX];
+
+		r = vm_disks_mkdir(req->hvd, vm_id);
+		if (r >= 0) {
+			vm_disks_dir(req->hvd, vm_id, dir, sizeof(dir));
+			snprintf(dst, sizeof(dst), "%s/root.img", dir);
+			r = disk_copy_sparse(path, dst, NULL, NULL);
+		}
+		if (r < 0) {
+			api_reply_errno(req, r == -ENOSPC ? -ENOSPC : r, "copying the image's root disk");
+			vm_disks_remove_dir(req->hvd, vm_id);
+			return r;
+		}
+		item = json_pack("{s:s, s:s, s:b}", "id", "root", "path", dst, "readonly", 0);
+		json_array_insert_new(disks, 0, item);
 	}
 	return 0;
 }

@@ -16,6 +16,12 @@ struct api_request;
  * against vm-create.schema.json. */
 int vmdef_complete(struct api_request *req, json_t *def);
 
+/* For a definition naming an image: fills boot (kernel, initrd, cmdline)
+ * from state_dir/images/<image>/ unless given, and gives the VM its own
+ * copy of the image's root disk (disk "root") unless it has one. Answers
+ * and returns -errno on failure (nothing left behind). */
+int vmdef_expand_image(struct api_request *req, json_t *def, const char *vm_id);
+
 /* A new locally administered unicast MAC (52:54:00:xx:xx:xx). */
 void vmdef_random_mac(char out[18]);
 

@@ -136,6 +136,8 @@ void api_vms_create(struct api_request *req)
 	mem = (uint64_t)json_integer_value(json_object_get(def, "memory_mib"));
 
 	hvd_uuid(vm.id);
+	if (vmdef_expand_image(req, def, vm.id) < 0)
+		goto out;
 	snprintf(vm.name, sizeof(vm.name), "%s", json_string_value(json_object_get(def, "name")));
 	vm.definition = def;
 	def = NULL;
@@ -170,6 +172,7 @@ void api_vms_create(struct api_request *req)
 	goto out;
 rollback:
 	store_rollback(hvd->store);
+	vm_disks_remove_dir(hvd, vm.id); /* an image's root disk copy, if any */
 out:
 	json_decref(def);
 	store_vm_clear(&vm);
