@@ -15,6 +15,7 @@
 #include "boot.h"
 
 /* Offsets in boot_params / the setup header (Documentation/arch/x86/boot.rst). */
+#define BP_ACPI_RSDP_ADDR    0x070
 #define BP_EXT_RAMDISK_IMAGE 0x0c0
 #define BP_E820_ENTRIES      0x1e8
 #define HDR_SETUP_SECTS      0x1f1
@@ -121,6 +122,7 @@ int vmm_boot_bzimage_load(const struct guest_mem *mem, int fd, const struct vmm_
 	put32(bp, HDR_RAMDISK_IMAGE, (uint32_t)initrd);
 	put32(bp, HDR_RAMDISK_SIZE, (uint32_t)initrd_size);
 	put32(bp, BP_EXT_RAMDISK_IMAGE, 0);
+	memcpy(bp + BP_ACPI_RSDP_ADDR, &cfg->rsdp, 8);
 	n = vmm_e820_build(mem->size, e820, VMM_E820_MAX);
 	if (n > BP_E820_MAX)
 		n = BP_E820_MAX;

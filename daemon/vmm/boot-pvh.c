@@ -102,7 +102,8 @@ out:
 	return r;
 }
 
-static int write_start_info(const struct guest_mem *mem, uint64_t initrd, uint64_t initrd_size)
+static int write_start_info(const struct guest_mem *mem, uint64_t initrd, uint64_t initrd_size,
+			    uint64_t rsdp)
 {
 	struct vmm_e820_entry e820[VMM_E820_MAX];
 	unsigned n = vmm_e820_build(mem->size, e820, VMM_E820_MAX);
@@ -124,6 +125,7 @@ static int write_start_info(const struct guest_mem *mem, uint64_t initrd, uint64
 		.cmdline_paddr = VMM_BOOT_CMDLINE,
 		.memmap_paddr = memmap,
 		.memmap_entries = n,
+		.rsdp_paddr = rsdp,
 	};
 	return 0;
 }
@@ -182,7 +184,7 @@ int vmm_boot_pvh_load(const struct guest_mem *mem, int fd, const struct vmm_boot
 	r = vmm_boot_write_cmdline(mem, cfg->cmdline, VMM_CMDLINE_MAX);
 	if (r < 0)
 		return r;
-	r = write_start_info(mem, initrd, initrd_size);
+	r = write_start_info(mem, initrd, initrd_size, cfg->rsdp);
 	if (r < 0)
 		return r;
 	*ret = (struct vmm_boot){ .kind = VMM_BOOT_PVH, .entry = entry, .arg = VMM_BOOT_START_INFO };

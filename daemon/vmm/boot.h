@@ -52,6 +52,7 @@ struct vmm_boot_config {
 	const char *kernel;   /* path: ELF with a PVH note, or a bzImage */
 	const char *initrd;   /* path or NULL */
 	const char *cmdline;  /* full command line, devices included */
+	uint64_t rsdp;        /* ACPI RSDP guest address, 0: none */
 };
 
 /* Loads the kernel (format detected from its header), the initrd and the

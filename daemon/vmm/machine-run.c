@@ -114,10 +114,17 @@ int vmm_machine_resume(struct vmm_machine *m)
 
 int vmm_machine_shutdown(struct vmm_machine *m)
 {
+	int r;
+
 	if (m->state != VMM_MACHINE_RUNNING && m->state != VMM_MACHINE_PAUSED)
 		return -EBUSY;
-	/* A paused guest finds the keys when it resumes. */
-	return vmm_i8042_ctrl_alt_del(&m->i8042);
+	/* A paused guest finds the keys (and the button's edge, latched in the
+	 * IOAPIC) when it resumes. The test guest reads the keys; Linux with
+	 * ACPI powers off on the button (the keys may also run its ctrlaltdel
+	 * action, which reboots - and a reboot stops the VM too). */
+	r = vmm_i8042_ctrl_alt_del(&m->i8042);
+	vmm_acpi_power_button(&m->ged_irq.irq);
+	return r;
 }
 
 size_t vmm_machine_console_input(struct vmm_machine *m, const void *data, size_t len)

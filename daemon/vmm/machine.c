@@ -1,5 +1,5 @@
 /* machine.c - building and freeing a VM: KVM, guest RAM, devices (via
- * machine-devices.c), the kernel, the MP table, the vCPUs.
+ * machine-devices.c), the ACPI tables, the kernel, the MP table, the vCPUs.
  *
  * Order matters: devices first (they add virtio_mmio.device= words to the
  * guest command line), then the kernel and command line, then the vCPUs
@@ -16,6 +16,7 @@
 #include "machine.h"
 #include "memory.h"
 #include "sandbox.h"
+#include "virtio-mmio.h"
 
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -74,12 +75,39 @@ static int create_vcpus(struct vmm_machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* The ACPI tables (acpi.c) describing what vmm_machine_add_devices built:
+ * the only way Linux kernels without CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES find
+ * the virtio devices, and how they power off (S5) and hear the button. */
+static int write_acpi(struct vmm_machine *m, uint64_t *ret_rsdp)
+{
+	struct vmm_acpi_virtio virtio[VMM_MAX_VIRTIO];
+	struct vmm_acpi_config c = {
+		.nr_vcpus = m->cfg.vcpus,
+		.virtio = virtio,
+		.nvirtio = m->nvirtio,
+		.sleep_control_port = VMM_ACPI_SLEEP_CONTROL_PORT,
+		.sleep_status_port = VMM_ACPI_SLEEP_STATUS_PORT,
+		.com1 = true,
+		.i8042 = true,
+		.cmos_rtc = true,
+		.power_button = true,
+		.power_button_gsi = VMM_ACPI_GED_GSI,
+	};
+
+	for (unsigned i = 0; i < m->nvirtio; i++)
+		virtio[i] = (struct vmm_acpi_virtio){ .base = m->virtio[i]->mmio.base,
+						      .size = m->virtio[i]->mmio.size,
+						      .gsi = VMM_VIRTIO_FIRST_GSI + i };
+	return vmm_acpi_build(&c, &m->mem, ret_rsdp);
+}
+
 int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, char *err,
 		       size_t errlen)
 {
 	struct vmm_machine *m;
 	struct vmm_boot_config bc;
 	uint32_t level_irqs = 0;
+	uint64_t rsdp = 0;
 	int r;
 
 	r = check_config(cfg, err, errlen);
@@ -129,8 +157,13 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 	r = vmm_machine_add_devices(m, err, errlen);
 	if (r < 0)
 		goto out;
+	r = write_acpi(m, &rsdp);
+	if (r < 0) {
+		fail(err, errlen, r, "writing the ACPI tables");
+		goto out;
+	}
 	bc = (struct vmm_boot_config){ .kernel = cfg->kernel, .initrd = cfg->initrd,
-				       .cmdline = m->guest_cmdline };
+				       .cmdline = m->guest_cmdline, .rsdp = rsdp };
 	r = vmm_boot_load(&m->mem, &bc, &m->boot);
 	if (r < 0) {
 		fail(err, errlen, r, "loading kernel %s%s%s", cfg->kernel,

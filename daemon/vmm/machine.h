@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
+#include "acpi.h"
 #include "boot.h"
 #include "io-bus.h"
 #include "kvm.h"
@@ -116,6 +117,8 @@ struct vmm_machine {
 	struct vmm_i8042 i8042;
 	struct vmm_rtc rtc;
 	struct vmm_exit_port exit_port;
+	struct vmm_acpi_pm acpi_pm;        /* S5 sleep registers 0x3c0/0x3c1 */
+	struct vmm_irq_line ged_irq;       /* ACPI power button (GED), edge */
 	struct vmm_irq_line virtio_irq[VMM_MAX_VIRTIO];
 	uv_poll_t resample_poll[VMM_MAX_VIRTIO];   /* of the irqfd lines */
 	bool resample_polling[VMM_MAX_VIRTIO];
@@ -173,7 +176,8 @@ struct vmm_machine *vmm_machine_free(struct vmm_machine *m);
 int vmm_machine_pause(struct vmm_machine *m);
 int vmm_machine_resume(struct vmm_machine *m);
 /* Graceful shutdown request: types Ctrl-Alt-Del on the i8042 keyboard
- * (Linux's init runs its ctrlaltdel action; the test guest powers off).
+ * (the test guest powers off) and presses the ACPI power button (Linux
+ * with ACPI powers off; without, its init runs its ctrlaltdel action).
  * Returns at once: 0, -EBUSY when the machine is stopping, -EAGAIN when
  * the keyboard buffer is full (earlier requests not read yet). The VM stops
  * later by itself, if the guest obeys; timeouts are the caller's. */
