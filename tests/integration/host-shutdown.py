@@ -74,6 +74,9 @@ with tempfile.TemporaryDirectory() as d:
         check("belongs to no VM hvd knows" in log and str(pid) in log, "an unknown VMM is logged with its pid")
         check(alive(pid), "and left running")
         os.kill(pid, signal.SIGKILL)
+        # "auto" started again with this hvd (autostart): leave nothing running
+        h.req("PATCH", "/v1/vms/auto", {"autostart": False})
+        h.stop_all_vms()
         h.stop(signal.SIGTERM)
     finally:
         h.stop_all_vms()
