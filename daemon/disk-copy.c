@@ -10,11 +10,22 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "disk-copy.h"
 
 #define CHUNK (8ULL << 20)
+
+int disk_free_bytes(const char *path, uint64_t *ret_bytes)
+{
+	struct statvfs sv;
+
+	if (statvfs(path, &sv) < 0)
+		return -errno;
+	*ret_bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return 0;
+}
 
 int disk_allocated_bytes(const char *path, uint64_t *ret_bytes)
 {

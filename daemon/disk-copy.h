@@ -18,5 +18,8 @@ struct disk_copy_cb {
 int disk_copy_sparse(const char *src, const char *dst, const struct disk_copy_cb *cb,
 		     bool *ret_reflinked);
 
+/* Bytes available to unprivileged writers on the filesystem of path. */
+int disk_free_bytes(const char *path, uint64_t *ret_bytes);
+
 /* Bytes src occupies on disk (st_blocks * 512): what a copy needs. */
 int disk_allocated_bytes(const char *path, uint64_t *ret_bytes);

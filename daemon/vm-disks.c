@@ -29,24 +29,28 @@ int vm_disks_mkdir(struct hvd *hvd, const char *vm_id)
 	return 0;
 }
 
+void vm_disks_remove_path(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && unlinkat(dirfd(d), de->d_name, 0) < 0)
+			log_warning("disks: cannot remove %s/%s: %m", dir, de->d_name);
+	closedir(d);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		log_warning("disks: cannot remove %s: %m", dir);
+}
+
 void vm_disks_remove_dir(struct hvd *hvd, const char *vm_id)
 {
 	char path[4096];
-	struct dirent *de;
-	DIR *d;
-	int dfd;
 
 	vm_disks_dir(hvd, vm_id, path, sizeof(path));
-	d = opendir(path);
-	if (!d)
-		return;
-	dfd = dirfd(d);
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && unlinkat(dfd, de->d_name, 0) < 0)
-			log_warning("disks: cannot remove %s/%s: %m", path, de->d_name);
-	closedir(d);
-	if (rmdir(path) < 0 && errno != ENOENT)
-		log_warning("disks: cannot remove %s: %m", path);
+	vm_disks_remove_path(path);
 }
 
 void vm_disks_remove_owned(struct hvd *hvd, const struct store_vm *vm)

@@ -11,6 +11,9 @@ struct hvd;
 void vm_disks_dir(struct hvd *hvd, const char *vm_id, char *buf, size_t len);
 /* Creates that directory (and state_dir/disks). -errno. */
 int vm_disks_mkdir(struct hvd *hvd, const char *vm_id);
+/* Removes the files directly in dir, then dir; ignores ENOENT, logs the
+ * rest (best effort). */
+void vm_disks_remove_path(const char *dir);
 /* Removes the files in that directory and the directory; ignores ENOENT. */
 void vm_disks_remove_dir(struct hvd *hvd, const char *vm_id);
 /* Same, for a VM being deleted. */

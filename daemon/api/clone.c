@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 
 #include "api/api.h"
 #include "api/handlers.h"
@@ -272,17 +271,6 @@ fail:
 	return r < 0 ? r : -EIO;
 }
 
-/* Free space where the copies go, in bytes. */
-static int free_bytes(struct hvd *hvd, uint64_t *ret)
-{
-	struct statvfs sv;
-
-	if (statvfs(hvd->cfg.state_dir, &sv) < 0)
-		return -errno;
-	*ret = (uint64_t)sv.f_bavail * sv.f_frsize;
-	return 0;
-}
-
 void api_vm_clone(struct api_request *req)
 {
 	struct hvd *hvd = req->hvd;
@@ -354,7 +342,7 @@ void api_vm_clone(struct api_request *req)
 	}
 	need *= (uint64_t)count;
 	job->total_bytes = need;
-	if (need && (free_bytes(hvd, &avail) < 0 || avail < need + need / 20)) {
+	if (need && (disk_free_bytes(hvd->cfg.state_dir, &avail) < 0 || avail < need + need / 20)) {
 		api_reply_error_extra(req, 507, "insufficient_storage", NULL,
 				      json_pack("{s:I, s:I}", "needed_bytes", (json_int_t)need,
 						"available_bytes", (json_int_t)avail),

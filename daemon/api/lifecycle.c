@@ -233,14 +233,9 @@ static void on_cmd_reply(json_t *resp, void *ud)
 		return;
 	}
 	req->data_free = free;
-	if (!resp || !json_is_true(json_object_get(resp, "ok"))) {
-		/* answered from the resume callback, which runs inside MHD */
-		req->data_free = free;
-	} else {
-		const char *state = c->act == ACT_PAUSE ? "paused" : "running";
-
-		store_vm_set_state(req->hvd->store, c->vm_id, state, "");
-	}
+	/* the answer is given from the resume callback, which runs inside MHD */
+	if (resp && json_is_true(json_object_get(resp, "ok")))
+		store_vm_set_state(req->hvd->store, c->vm_id, c->act == ACT_PAUSE ? "paused" : "running", "");
 	api_request_wake(req);
 }
 

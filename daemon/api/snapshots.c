@@ -10,14 +10,12 @@
  * disks back (to a temporary name, then rename) and restores the
  * definition. Memory snapshots need the engine's freeze and answer 501.
  * Invariant: a 'ready' row always has complete files. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "api/handlers.h"
@@ -28,6 +26,7 @@
 #include "log.h"
 #include "ops.h"
 #include "supervisor.h"
+#include "vm-disks.h"
 
 #define MAX_DISKS 16
 
@@ -56,22 +55,6 @@ static void job_free(void *p)
 static void snapshot_dir(struct hvd *hvd, const char *vm_id, const char *snap_id, char *buf, size_t len)
 {
 	snprintf(buf, len, "%.400s/snapshots/%.36s/%.36s", hvd->cfg.state_dir, vm_id, snap_id);
-}
-
-/* Removes a snapshot directory and its files (best effort, logged). */
-static void remove_dir(const char *dir)
-{
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && unlinkat(dirfd(d), de->d_name, 0) < 0)
-			log_warning("snapshots: cannot remove %s/%s: %m", dir, de->d_name);
-	closedir(d);
-	if (rmdir(dir) < 0 && errno != ENOENT)
-		log_warning("snapshots: cannot remove %s: %m", dir);
 }
 
 static json_t *snap_json(const struct store_snapshot *snap, const char *vm_name)
@@ -207,7 +190,7 @@ static int snap_done(struct ops_run *run, int r)
 	if (r == 0)
 		r = store_snapshot_set_ready(hvd->store, j->snap.id, (int64_t)j->total);
 	if (r < 0) {
-		remove_dir(j->snap.path);
+		vm_disks_remove_path(j->snap.path);
 		store_snapshot_delete(hvd->store, j->snap.id);
 		return r;
 	}
@@ -229,7 +212,7 @@ static void start_op(struct api_request *req, struct snap_job *j, const char *ki
 	r = ops_start(req->hvd, kind, vm_id, j->vm_name, req->json, snap_work, snap_done, j, job_free, &run);
 	if (r < 0) {
 		if (!j->restore) {
-			remove_dir(j->snap.path);
+			vm_disks_remove_path(j->snap.path);
 			store_snapshot_delete(req->hvd->store, j->snap.id);
 		}
 		job_free(j);
@@ -288,7 +271,7 @@ static void pause_resume_req(struct api_request *req)
 
 	pc->job = NULL;
 	if (pc->failed) {
-		remove_dir(j->snap.path);
+		vm_disks_remove_path(j->snap.path);
 		store_snapshot_delete(req->hvd->store, j->snap.id);
 		job_free(j);
 		api_reply_error(req, 409, "wrong_state", NULL, "the VM could not be paused for its snapshot");
@@ -304,7 +287,7 @@ static void on_paused(json_t *resp, void *ud)
 	if (pc->gone) {
 		/* the client left: undo what was started */
 		if (pc->job) {
-			remove_dir(pc->job->snap.path);
+			vm_disks_remove_path(pc->job->snap.path);
 			job_free(pc->job);
 		}
 		free(pc);
@@ -323,7 +306,7 @@ void api_snapshots_create(struct api_request *req)
 	bool running;
 	struct snap_job *j = NULL;
 	struct store_vm vm;
-	struct statvfs sv;
+	uint64_t avail = 0;
 	int r;
 
 	if (vmdef_load(req, &vm) < 0)
@@ -359,11 +342,11 @@ void api_snapshots_create(struct api_request *req)
 	j->snap.definition = json_deep_copy(vm.definition);
 	j->snap.created_at = store_now_ms();
 	plan_disks(j, vm.definition);
-	if (statvfs(hvd->cfg.state_dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < j->total + j->total / 20) {
+	if (disk_free_bytes(hvd->cfg.state_dir, &avail) == 0 && avail < j->total + j->total / 20) {
 		api_reply_error(req, 507, "insufficient_storage", NULL,
 				"the snapshot needs %llu MiB in %s but only %llu MiB are free",
 				(unsigned long long)(j->total >> 20), hvd->cfg.state_dir,
-				(unsigned long long)(((uint64_t)sv.f_bavail * sv.f_frsize) >> 20));
+				(unsigned long long)(avail >> 20));
 		goto out;
 	}
 	{
@@ -394,7 +377,7 @@ void api_snapshots_create(struct api_request *req)
 		j->resume_after = true;
 		if (!pc || sup_command(hvd->sup, vm.id, "pause", NULL, on_paused, pc) < 0) {
 			free(pc);
-			remove_dir(j->snap.path);
+			vm_disks_remove_path(j->snap.path);
 			store_snapshot_delete(hvd->store, j->snap.id);
 			api_reply_error(req, 409, "wrong_state", NULL, "VM %s could not be paused", vm.name);
 			goto out;
@@ -471,7 +454,7 @@ void api_snapshot_delete(struct api_request *req)
 	} else if (store_snapshot_delete(hvd->store, snap.id) < 0) {
 		api_reply_errno(req, -EIO, "snapshot");
 	} else {
-		remove_dir(snap.path);
+		vm_disks_remove_path(snap.path);
 		events_publish(hvd, "vm.snapshot_deleted", json_pack("{s:o, s:s}", "vm", events_vm_ref(vm.id, vm.name),
 								     "snapshot", snap.name));
 		api_reply_empty(req, 204);
@@ -487,7 +470,7 @@ static int sweep_one(const struct store_snapshot *snap, void *ud)
 	struct hvd *hvd = ud;
 
 	log_notice("recovery: removing unfinished snapshot %s (%s)", snap->name, snap->path);
-	remove_dir(snap->path);
+	vm_disks_remove_path(snap->path);
 	store_snapshot_delete(hvd->store, snap->id);
 	return 0;
 }
