@@ -59,7 +59,9 @@ with tempfile.TemporaryDirectory() as d:
               {k: v[0] for k, v in results.items()})
         sums = {}
         for i in range(N):
-            out = wait_for(lambda: (lambda t: t if re.search(r"BLK (OK|FAIL)", t) else None)(h.console("g%d" % i)), 60)
+            # a whole line: the console log may end in the middle of one
+            out = wait_for(lambda: (lambda t: t if re.search(r"BLK (OK sectors=\d+ sum=0x[0-9a-f]+|FAIL[^\n]*)\r?\n", t)
+                                    else None)(h.console("g%d" % i)), 60)
             check(out and "HVD-TEST-GUEST READY" in out, "g%d printed its marker" % i)
             m = re.search(r"BLK OK sectors=64 sum=(0x[0-9a-f]+)", out or "")
             check(m is not None, "g%d wrote and read back its disk: %s" % (i, (out or "")[-200:]))
@@ -147,7 +149,10 @@ with tempfile.TemporaryDirectory() as d:
         running = sorted(v["name"] for v in h.req("GET", "/v1/vms?state=running")[1]["vms"])
         h.stop(signal.SIGKILL)
         h.start()
-        again = sorted(v["name"] for v in h.req("GET", "/v1/vms?state=running")[1]["vms"])
+        # re-attach reconciles each VM as its VMM answers: wait until it settles
+        again = wait_for(lambda: (lambda a: a if a == running else None)(
+            sorted(v["name"] for v in h.req("GET", "/v1/vms?state=running")[1]["vms"])), 15) or \
+            sorted(v["name"] for v in h.req("GET", "/v1/vms?state=running")[1]["vms"])
         check(running == again and len(again) >= 5, "after kill -9 of hvd, the same %d VMs run" % len(again))
         st, vm = h.req("POST", "/v1/vms/g6/pause")
         st2, vm2 = h.req("POST", "/v1/vms/g6/resume")
