@@ -77,10 +77,13 @@ static int blk_rw(int fd, struct iovec *iov, int n, uint64_t off, bool write)
 		if (r == 0)
 			return -EIO;   /* the file shrank under us */
 		off += (uint64_t)r;
-		while (r > 0) {
+		/* drop the segments done, shorten the one in progress */
+		while (r > 0 && n > 0) {
 			if ((size_t)r >= iov->iov_len) {
 				r -= (ssize_t)iov->iov_len;
 				iov->iov_len = 0;
+				iov++;
+				n--;
 			} else {
 				iov->iov_base = (uint8_t *)iov->iov_base + r;
 				iov->iov_len -= (size_t)r;
