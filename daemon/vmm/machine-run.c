@@ -18,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
 #include "control.h"
 #include "machine.h"
 #include "sandbox.h"
@@ -112,19 +114,33 @@ int vmm_machine_resume(struct vmm_machine *m)
 	return 0;
 }
 
+/* Whether the guest unmasked the IOAPIC pin of the ACPI power button: a
+ * kernel with a driver for the GED listens to it (Linux with ACPI), one
+ * without (the test guest, a kernel booted with acpi=off) leaves it
+ * masked. */
+static bool guest_listens_to_power_button(struct vmm_machine *m)
+{
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+
+	if (!m->vm.irqchip || ioctl(m->vm.fd, KVM_GET_IRQCHIP, &chip) < 0)
+		return false;
+	return !chip.chip.ioapic.redirtbl[VMM_ACPI_GED_GSI].fields.mask;
+}
+
 int vmm_machine_shutdown(struct vmm_machine *m)
 {
-	int r;
-
 	if (m->state != VMM_MACHINE_RUNNING && m->state != VMM_MACHINE_PAUSED)
 		return -EBUSY;
-	/* A paused guest finds the keys (and the button's edge, latched in the
-	 * IOAPIC) when it resumes. The test guest reads the keys; Linux with
-	 * ACPI powers off on the button (the keys may also run its ctrlaltdel
-	 * action, which reboots - and a reboot stops the VM too). */
-	r = vmm_i8042_ctrl_alt_del(&m->i8042);
-	vmm_acpi_power_button(&m->ged_irq.irq);
-	return r;
+	/* One request, the one the guest understands: the ACPI power button
+	 * (Linux powers off; Ctrl-Alt-Del would make Linux reboot, or systemd
+	 * start ctrl-alt-del.target), else Ctrl-Alt-Del on the i8042 keyboard
+	 * (the test guest powers off). A paused guest finds the key presses,
+	 * or the button's edge latched in the IOAPIC, when it resumes. */
+	if (guest_listens_to_power_button(m)) {
+		vmm_acpi_power_button(&m->ged_irq.irq);
+		return 0;
+	}
+	return vmm_i8042_ctrl_alt_del(&m->i8042);
 }
 
 size_t vmm_machine_console_input(struct vmm_machine *m, const void *data, size_t len)

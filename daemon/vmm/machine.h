@@ -175,11 +175,11 @@ struct vmm_machine *vmm_machine_free(struct vmm_machine *m);
  * state (-EALREADY when it already is in the wanted state). */
 int vmm_machine_pause(struct vmm_machine *m);
 int vmm_machine_resume(struct vmm_machine *m);
-/* Graceful shutdown request: types Ctrl-Alt-Del on the i8042 keyboard
- * (the test guest powers off) and presses the ACPI power button (Linux
- * with ACPI powers off; without, its init runs its ctrlaltdel action).
- * Returns at once: 0, -EBUSY when the machine is stopping, -EAGAIN when
- * the keyboard buffer is full (earlier requests not read yet). The VM stops
+/* Graceful shutdown request: presses the ACPI power button when the guest
+ * unmasked its interrupt (Linux with ACPI powers off), else types
+ * Ctrl-Alt-Del on the i8042 keyboard (the test guest powers off). Returns
+ * at once: 0, -EBUSY when the machine is stopping, -EAGAIN when the
+ * keyboard buffer is full (earlier requests not read yet). The VM stops
  * later by itself, if the guest obeys; timeouts are the caller's. */
 int vmm_machine_shutdown(struct vmm_machine *m);
 /* Any thread: first caller's reason wins (see stop-reason.h). */

@@ -80,7 +80,8 @@ static const struct allow device_allow[] = {
 	{ SCMP_SYS(accept4), "control socket clients" },
 	{ SCMP_SYS(shutdown), "control clients at stop (flush the stopped event)" },
 	{ SCMP_SYS(close), "control clients, handles at stop, fds at exit" },
-	{ SCMP_SYS(ioctl), "KVM_IRQ_LINE on the VM fd (virtio interrupts)" },
+	{ SCMP_SYS(ioctl), "KVM_IRQ_LINE on the VM fd (virtio interrupts); KVM_GET_IRQCHIP "
+			   "(does the guest listen to the power button)" },
 	{ SCMP_SYS(preadv), "virtio-blk read" },
 	{ SCMP_SYS(pwritev), "virtio-blk write" },
 	{ SCMP_SYS(fdatasync), "virtio-blk flush" },
@@ -217,7 +218,8 @@ static int device_rules(scmp_filter_ctx ctx, const struct vmm_seccomp_params *p,
 	int r = add_list(ctx, device_allow, sizeof(device_allow) / sizeof(device_allow[0]), count,
 			 SCMP_SYS(ioctl), -1);
 
-	if (r == 0 && (r = allow_ioctl(ctx, p->vm_fd, KVM_IRQ_LINE)) == 0)
+	if (r == 0 && (r = allow_ioctl(ctx, p->vm_fd, KVM_IRQ_LINE)) == 0 &&
+	    (r = allow_ioctl(ctx, p->vm_fd, KVM_GET_IRQCHIP)) == 0)
 		(*count)++;
 #ifdef VMM_SECCOMP_SANITIZER
 	unsigned uncounted = 0;
