@@ -178,6 +178,21 @@ static json_t *handle(struct vmm_control *ctl, json_t *req)
 					   "shutdown request");
 		return state_reply(m, r, "");
 	}
+	if (!strcmp(cmd, "freeze")) {
+		json_t *resume = json_object_get(req, "resume"), *reply = NULL;
+		int r;
+
+		if (resume && !json_is_boolean(resume))
+			return error_reply("freeze: \"resume\" must be a boolean");
+		r = vmm_machine_freeze(m, !resume || json_is_true(resume), &reply);
+		if (r == -ENOTSUP)
+			return error_reply("freeze: guest RAM in hugepages cannot be frozen");
+		if (r == -EBUSY)
+			return state_reply(m, r, "");
+		if (r < 0)
+			return error_reply("freeze failed: %s", strerror(-r));
+		return reply;
+	}
 	if (!strcmp(cmd, "console_input")) {
 		const char *data = json_string_value(json_object_get(req, "data"));
 

@@ -5,6 +5,7 @@
  * with overflow-checked arithmetic and returns NULL when any byte falls
  * outside RAM. Devices never compute host pointers themselves. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -12,6 +13,9 @@ struct guest_mem {
 	uint8_t *host;  /* mapping of the whole of guest RAM */
 	uint64_t size;  /* bytes of RAM, starting at guest physical 0 */
 	int fd;         /* the memfd backing it, -1 for anonymous memory */
+	bool frozen;    /* mapped MAP_PRIVATE over fd: fd holds a frozen image
+	                 * (snapshot or clone source) that the guest's writes
+	                 * no longer reach */
 };
 
 /* Host pointer to guest range [gpa, gpa + len), or NULL if the range is

@@ -1,7 +1,8 @@
 /* legacy-ports.h - the small PC devices on port I/O besides the UART:
- * i8042 (its own header, i8042.h), CMOS RTC, and hvd's power-off port. One
- * file each (i8042.c, rtc.c, exit-port.c); the last two share this header
- * because each is a handful of lines of state. */
+ * i8042 (its own header, i8042.h), CMOS RTC, hvd's power-off port and its
+ * generation counter. One file each (i8042.c, rtc.c, exit-port.c,
+ * gen-port.c); the last three share this header because each is a handful
+ * of lines of state. */
 #pragma once
 #include <pthread.h>
 #include <stdint.h>
@@ -37,3 +38,17 @@ struct vmm_exit_port {
 };
 
 extern const struct vmm_io_ops vmm_exit_port_io_ops;
+
+/* The VM generation counter at port 0x4f4 (4 bytes, read-only), in the
+ * spirit of VMGenID: 0 for a VM that booted, and one more than its source
+ * for a VM that resumed from a frozen image (a live clone, a restored
+ * memory snapshot), so a guest can tell that it runs a second time from the
+ * same state (re-seed random numbers, renew identities). The test guest
+ * prints it next to its counter. */
+#define VMM_GEN_PORT 0x4f4
+
+struct vmm_gen_port {
+	uint32_t generation;   /* relaxed atomic */
+};
+
+extern const struct vmm_io_ops vmm_gen_port_io_ops;

@@ -78,7 +78,7 @@ static void set_state(struct vmm_machine *m, enum vmm_machine_state s)
 	pthread_mutex_unlock(&m->lock);
 }
 
-static int command_all(struct vmm_machine *m, enum vmm_vcpu_cmd cmd)
+int vmm_machine_command_vcpus(struct vmm_machine *m, enum vmm_vcpu_cmd cmd)
 {
 	int stopped = 0;
 
@@ -94,7 +94,7 @@ int vmm_machine_pause(struct vmm_machine *m)
 		return -EALREADY;
 	if (m->state != VMM_MACHINE_RUNNING)
 		return -EBUSY;
-	if (command_all(m, VMM_VCPU_CMD_PAUSE))
+	if (vmm_machine_command_vcpus(m, VMM_VCPU_CMD_PAUSE))
 		return -EBUSY;  /* a vCPU died meanwhile: the stop is on its way */
 	set_state(m, VMM_MACHINE_PAUSED);
 	vmm_machine_post_event(m, json_pack("{s:s}", "event", "paused"));
@@ -107,7 +107,7 @@ int vmm_machine_resume(struct vmm_machine *m)
 		return -EALREADY;
 	if (m->state != VMM_MACHINE_PAUSED)
 		return -EBUSY;
-	if (command_all(m, VMM_VCPU_CMD_RESUME))
+	if (vmm_machine_command_vcpus(m, VMM_VCPU_CMD_RESUME))
 		return -EBUSY;
 	set_state(m, VMM_MACHINE_RUNNING);
 	vmm_machine_post_event(m, json_pack("{s:s}", "event", "resumed"));
@@ -174,13 +174,15 @@ json_t *vmm_machine_status(struct vmm_machine *m)
 		json_pack("{s:i, s:i}", "vcpu", (int)m->seccomp_counts[VMM_ROLE_VCPU],
 			  "device", (int)m->seccomp_counts[VMM_ROLE_DEVICE]) : json_null();
 
-	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:I, s:I, s:s, s:{s:i, s:o}}",
+	return json_pack("{s:b, s:s, s:s, s:i, s:i, s:I, s:I, s:s, s:{s:i, s:o}, s:i}",
 			 "ok", 1, "name", m->cfg.name ? m->cfg.name : "",
 			 "state", vmm_machine_state_name(m->state), "pid", (int)getpid(),
 			 "vcpus", (int)m->nvcpus, "memory_mib", (json_int_t)m->cfg.memory_mib,
 			 "uptime_ms", (json_int_t)((now_ns() - m->start_ns) / 1000000),
-			 "kernel", m->cfg.kernel,
-			 "sandbox", "uid", (int)getuid(), "seccomp", seccomp);
+			 "kernel", m->cfg.kernel ? m->cfg.kernel : m->cfg.restore,
+			 "sandbox", "uid", (int)getuid(), "seccomp", seccomp,
+			 "generation", (int)__atomic_load_n(&m->gen_port.generation,
+							    __ATOMIC_RELAXED));
 }
 
 json_t *vmm_machine_stats(struct vmm_machine *m)
@@ -278,7 +280,7 @@ static void stop_cb(uv_async_t *h)
 	if (m->state == VMM_MACHINE_STOPPING)
 		return;
 	set_state(m, VMM_MACHINE_STOPPING);
-	command_all(m, VMM_VCPU_CMD_STOP);
+	vmm_machine_command_vcpus(m, VMM_VCPU_CMD_STOP);
 	console_flush(m);
 	event_cb(&m->event_async);
 	ev = json_pack("{s:s, s:s, s:s, s:i}", "event", "stopped",
@@ -400,7 +402,7 @@ int vmm_machine_run(struct vmm_machine *m)
 		set_state(m, VMM_MACHINE_PAUSED);
 		vmm_machine_post_event(m, json_pack("{s:s, s:b}", "event", "started", "paused", 1));
 	} else {
-		command_all(m, VMM_VCPU_CMD_RESUME);
+		vmm_machine_command_vcpus(m, VMM_VCPU_CMD_RESUME);
 		set_state(m, VMM_MACHINE_RUNNING);
 		vmm_machine_post_event(m, json_pack("{s:s, s:b}", "event", "started", "paused", 0));
 	}

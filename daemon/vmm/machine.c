@@ -36,8 +36,10 @@ static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
 
 static int check_config(const struct vmm_config *c, char *err, size_t errlen)
 {
-	if (!c->kernel)
+	if (!c->kernel && !c->restore)
 		return fail(err, errlen, -EINVAL, "no kernel (--kernel PATH)");
+	if (c->restore && (c->kernel || !c->memory_file))
+		return fail(err, errlen, -EINVAL, "--restore takes --memory-file and no --kernel");
 	if (c->vcpus < 1 || c->vcpus > VMM_MAX_VCPUS)
 		return fail(err, errlen, -EINVAL, "--vcpus must be 1..%d", VMM_MAX_VCPUS);
 	if (c->memory_mib < 16 || c->memory_mib % 2 || (c->memory_mib << 20) > VMM_RAM_MAX)
@@ -68,6 +70,8 @@ static int create_vcpus(struct vmm_machine *m, char *err, size_t errlen)
 		r = vmm_msr_setup(v->fd);
 		if (r < 0)
 			return fail(err, errlen, r, "setting MSRs of vcpu %u", i);
+		if (m->cfg.restore)
+			continue;   /* the state file has the registers */
 		r = vmm_regs_setup(v->fd, i == 0 ? &m->boot : NULL, m->vm.irqchip);
 		if (r < 0)
 			return fail(err, errlen, r, "setting registers of vcpu %u", i);
@@ -122,6 +126,7 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 	m->mem.fd = -1;
 	m->console_fd = -1;
 	m->proc_status_fd = -1;
+	m->state_fd = -1;
 	m->sandbox_uid = -1;
 	for (unsigned i = 0; i < VMM_MAX_NICS; i++)
 		m->nics[i].tap_fd = -1;
@@ -142,9 +147,16 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 		fail(err, errlen, r, "creating the VM");
 		goto out;
 	}
-	r = vmm_memory_create(cfg->name ? cfg->name : "hvd-guest", cfg->memory_mib << 20,
-			      cfg->hugepages, &m->mem);
-	if (r < 0) {
+	if (cfg->restore)
+		r = vmm_memory_open_image(cfg->memory_file, cfg->memory_mib << 20, &m->mem);
+	else
+		r = vmm_memory_create(cfg->name ? cfg->name : "hvd-guest", cfg->memory_mib << 20,
+				      cfg->hugepages, &m->mem);
+	if (r < 0 && cfg->restore) {
+		fail(err, errlen, r, "memory image %s (%llu MiB expected)", cfg->memory_file,
+		     (unsigned long long)cfg->memory_mib);
+		goto out;
+	} else if (r < 0) {
 		fail(err, errlen, r, "allocating %llu MiB of guest RAM%s",
 		     (unsigned long long)cfg->memory_mib, cfg->hugepages ? " in hugepages" : "");
 		goto out;
@@ -157,6 +169,17 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 	r = vmm_machine_add_devices(m, err, errlen);
 	if (r < 0)
 		goto out;
+	if (cfg->restore) {
+		/* the image holds the kernel, tables and everything else the
+		 * guest had in RAM: nothing is written into it */
+		r = create_vcpus(m, err, errlen);
+		if (r == 0)
+			r = vmm_machine_restore(m, cfg->restore, err, errlen);
+		if (r < 0)
+			goto out;
+		*ret = m;
+		return 0;
+	}
 	r = write_acpi(m, &rsdp);
 	if (r < 0) {
 		fail(err, errlen, r, "writing the ACPI tables");
@@ -200,6 +223,8 @@ struct vmm_machine *vmm_machine_free(struct vmm_machine *m)
 	free(m->control_path);
 	if (m->proc_status_fd >= 0)
 		close(m->proc_status_fd);
+	if (m->state_fd >= 0)
+		close(m->state_fd);
 	vmm_memory_destroy(&m->mem);
 	vmm_vm_destroy(&m->vm);
 	vmm_kvm_close(&m->kvm);

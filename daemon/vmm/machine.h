@@ -56,8 +56,12 @@ struct vmm_config {
 	bool seccomp;              /* per-role seccomp filters (default on) */
 	bool core_dumps;           /* keep RLIMIT_CORE and dumpability */
 	bool debug_seccomp_probe;  /* port 0x4f0 makes a forbidden syscall */
-	const char *kernel;
+	const char *kernel;        /* not with restore */
 	const char *initrd;
+	/* resume from a frozen image instead of booting (machine-snapshot.c):
+	 * the state file and the memory image (mapped MAP_PRIVATE) */
+	const char *restore;
+	const char *memory_file;
 	const char *cmdline;
 	struct vmm_disk_config disks[VMM_MAX_DISKS];
 	unsigned ndisks;
@@ -117,6 +121,7 @@ struct vmm_machine {
 	struct vmm_i8042 i8042;
 	struct vmm_rtc rtc;
 	struct vmm_exit_port exit_port;
+	struct vmm_gen_port gen_port;      /* generation counter 0x4f4 */
 	struct vmm_acpi_pm acpi_pm;        /* S5 sleep registers 0x3c0/0x3c1 */
 	struct vmm_irq_line ged_irq;       /* ACPI power button (GED), edge */
 	struct vmm_irq_line virtio_irq[VMM_MAX_VIRTIO];
@@ -142,6 +147,7 @@ struct vmm_machine {
 	uint64_t console_dropped;
 	uint64_t start_ns;
 	int proc_status_fd;        /* /proc/self/status, opened before the sandbox */
+	int state_fd;              /* memfd of the last freeze's state file, -1 */
 
 	/* sandbox.c */
 	struct sock_fprog device_filter;
@@ -193,6 +199,19 @@ json_t *vmm_machine_stats(struct vmm_machine *m);
 const char *vmm_machine_state_name(enum vmm_machine_state s);
 /* Serial console input; returns the bytes accepted. */
 size_t vmm_machine_console_input(struct vmm_machine *m, const void *data, size_t len);
+
+/* Device thread: freezes the VM (see machine-snapshot.c). Answers the
+ * control reply: {"ok", "pid", "memory_fd", "memory_bytes", "state_fd",
+ * "state_bytes", "paused_us", "state", "generation"}. With resume false a
+ * running VM is left paused (state "paused", no event) until "resume".
+ * Returns 0, -EBUSY (not running or paused), -ENOTSUP (RAM in hugepages or
+ * not in a memfd), or -errno of a save (the VM runs on as before). */
+int vmm_machine_freeze(struct vmm_machine *m, bool resume, json_t **ret);
+/* Puts the state file at path into the just-created machine (vCPUs not
+ * started). Returns 0, or -errno with the reason in err. */
+int vmm_machine_restore(struct vmm_machine *m, const char *path, char *err, size_t errlen);
+/* Sends cmd to every vCPU; returns how many are stopped. Device thread. */
+int vmm_machine_command_vcpus(struct vmm_machine *m, enum vmm_vcpu_cmd cmd);
 
 /* Device wiring done in machine-devices.c (vmm_machine_create calls it). */
 int vmm_machine_add_devices(struct vmm_machine *m, char *err, size_t errlen);

@@ -107,6 +107,8 @@ static const struct allow device_allow[] = {
 	{ SCMP_SYS(writev), "virtio-net transmit to the tap" },
 	{ SCMP_SYS(getrandom), "virtio-rng" },
 	{ SCMP_SYS(clock_gettime), "vDSO fallback on hosts whose clocksource has none" },
+	{ SCMP_SYS(memfd_create), "freeze: the state file, a second image of frozen RAM" },
+	{ SCMP_SYS(ftruncate), "freeze: sizing the new image of guest RAM" },
 };
 
 /* Sanitizer builds only (meson -Db_sanitize=address,undefined): what the
@@ -213,6 +215,13 @@ static int vcpu_rules(scmp_filter_ctx ctx, const struct vmm_seccomp_params *p, u
 	return r;
 }
 
+/* Everything vmm_vm_state_save and vcpu_state_save call. */
+static const unsigned long freeze_ioctls[] = {
+	KVM_CHECK_EXTENSION, KVM_GET_PIT2, KVM_GET_CLOCK, KVM_GET_MP_STATE, KVM_GET_REGS,
+	KVM_GET_SREGS, KVM_GET_SREGS2, KVM_GET_FPU, KVM_GET_XSAVE, KVM_GET_XSAVE2, KVM_GET_XCRS,
+	KVM_GET_DEBUGREGS, KVM_GET_VCPU_EVENTS, KVM_GET_LAPIC, KVM_GET_MSRS,
+};
+
 static int device_rules(scmp_filter_ctx ctx, const struct vmm_seccomp_params *p, unsigned *count)
 {
 	int r = add_list(ctx, device_allow, sizeof(device_allow) / sizeof(device_allow[0]), count,
@@ -221,6 +230,10 @@ static int device_rules(scmp_filter_ctx ctx, const struct vmm_seccomp_params *p,
 	if (r == 0 && (r = allow_ioctl(ctx, p->vm_fd, KVM_IRQ_LINE)) == 0 &&
 	    (r = allow_ioctl(ctx, p->vm_fd, KVM_GET_IRQCHIP)) == 0)
 		(*count)++;
+	/* freeze (machine-snapshot.c): read-only KVM state of the VM and of
+	 * every vCPU (any fd: they are all KVM's), with the vCPUs paused */
+	for (size_t i = 0; r == 0 && i < sizeof(freeze_ioctls) / sizeof(freeze_ioctls[0]); i++)
+		r = allow_ioctl(ctx, -1, freeze_ioctls[i]);
 #ifdef VMM_SECCOMP_SANITIZER
 	unsigned uncounted = 0;
 

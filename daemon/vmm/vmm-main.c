@@ -19,6 +19,7 @@
 
 static const char usage_text[] =
 "Usage: hvd vmm --kernel PATH [options]\n"
+"       hvd vmm --restore STATE --memory-file IMAGE [options]\n"
 "Runs one virtual machine on /dev/kvm until it powers off or is stopped.\n"
 "\n"
 "  --name NAME            VM name (process title, memfd name, status)\n"
@@ -36,6 +37,12 @@ static const char usage_text[] =
 "  --disk PATH[,ro][,serial=ID]  virtio-blk disk on a raw file (repeatable)\n"
 "  --net [tap=NAME][,bridge=BR][,mac=XX:XX:XX:XX:XX:XX]  virtio-net (repeatable)\n"
 "  --rng                  virtio-rng entropy device\n"
+"  --restore STATE        resume from a state file (a memory snapshot or a\n"
+"                         live clone's freeze) instead of booting; the other\n"
+"                         options must describe the same machine (vCPUs,\n"
+"                         memory, disks, NICs, rng), disks and MACs may differ\n"
+"  --memory-file IMAGE    with --restore: the frozen guest RAM, mapped\n"
+"                         copy-on-write (read lazily, never written)\n"
 "  --start-paused         create everything, wait for a resume request\n"
 "  --no-ioeventfd         handle queue notifications on the vCPU thread\n"
 "  --no-irqfd             raise virtio interrupts with KVM_IRQ_LINE (the\n"
@@ -52,11 +59,16 @@ static const char usage_text[] =
 "  -h, --help             this text\n"
 "\n"
 "Control socket (DIR/control.sock): JSON lines, see schemas/vmm-control.schema.json.\n"
-"  requests: status, stats, pause, resume, stop, shutdown, console_input\n"
-"            shutdown types Ctrl-Alt-Del on the i8042 keyboard (IRQ 1), as\n"
-"            Firecracker does: Linux's init runs its ctrlaltdel action. It\n"
-"            answers at once; the VM stops by itself later (poweroff or\n"
-"            reboot), or not at all: the caller applies a timeout.\n"
+"  requests: status, stats, pause, resume, stop, shutdown, console_input,\n"
+"            freeze\n"
+"            shutdown presses the ACPI power button when the guest listens to\n"
+"            it (Linux with ACPI), else types Ctrl-Alt-Del on the i8042\n"
+"            keyboard (IRQ 1). It answers at once; the VM stops by itself\n"
+"            later (poweroff or reboot), or not at all: the caller applies\n"
+"            a timeout.\n"
+"            freeze {\"resume\": bool} pauses the vCPUs, saves the state into\n"
+"            a memfd and makes guest RAM a frozen image (copy-on-write from\n"
+"            then on); it answers both fds (open them as /proc/PID/fd/N)\n"
 "  events:   started, paused, resumed, device_error, stopped (reason poweroff |\n"
 "            reboot | crash | killed)\n"
 "Exit status: 0 poweroff, 3 reboot, 4 crash, 5 killed, 1 setup error, 2 usage;\n"
@@ -69,7 +81,9 @@ static const char usage_text[] =
 "(vCPU threads, device thread; anything else kills the process). The\n"
 "control socket and console log stay usable by root, whatever the user.\n"
 "Devices: COM1 0x3f8 (IRQ 4), i8042 0x60/0x64 (IRQ 1), CMOS RTC, power-off port 0xf4 (a write\n"
-"stops the VM, like QEMU's isa-debug-exit), virtio-mmio at 0xd0000000 + i*0x1000\n"
+"stops the VM, like QEMU's isa-debug-exit), generation counter 0x4f4 (32-bit read: 0\n"
+"after a boot, +1 at each restore or clone), ACPI (S5 port 0x3c0, GED power button\n"
+"IRQ 23), virtio-mmio at 0xd0000000 + i*0x1000\n"
 "(IRQ 5 + i, level-triggered: irqfd with resample fd, else KVM_IRQ_LINE),\n"
 "in-kernel PIC/IOAPIC/PIT, MP table.\n";
 
@@ -77,7 +91,7 @@ enum {
 	OPT_NAME = 256, OPT_RUNTIME_DIR, OPT_CONSOLE_LOG, OPT_CONSOLE_STDOUT, OPT_VCPUS,
 	OPT_MEMORY, OPT_HUGEPAGES, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_NET,
 	OPT_RNG, OPT_START_PAUSED, OPT_NO_IOEVENTFD, OPT_USER, OPT_NO_SECCOMP, OPT_CORE_DUMPS,
-	OPT_DEBUG_SECCOMP_PROBE, OPT_NO_IRQFD,
+	OPT_DEBUG_SECCOMP_PROBE, OPT_NO_IRQFD, OPT_RESTORE, OPT_MEMORY_FILE,
 };
 
 static const struct option options[] = {
@@ -101,6 +115,8 @@ static const struct option options[] = {
 	{ "core-dumps", no_argument, NULL, OPT_CORE_DUMPS },
 	{ "debug-seccomp-probe", no_argument, NULL, OPT_DEBUG_SECCOMP_PROBE },
 	{ "no-irqfd", no_argument, NULL, OPT_NO_IRQFD },
+	{ "restore", required_argument, NULL, OPT_RESTORE },
+	{ "memory-file", required_argument, NULL, OPT_MEMORY_FILE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -222,6 +238,8 @@ static int parse(int argc, char **argv, struct vmm_config *c)
 		case OPT_CORE_DUMPS: c->core_dumps = true; break;
 		case OPT_DEBUG_SECCOMP_PROBE: c->debug_seccomp_probe = true; break;
 		case OPT_NO_IRQFD: c->irqfd = false; break;
+		case OPT_RESTORE: c->restore = optarg; break;
+		case OPT_MEMORY_FILE: c->memory_file = optarg; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 1;
@@ -233,7 +251,16 @@ static int parse(int argc, char **argv, struct vmm_config *c)
 		fprintf(stderr, "hvd vmm: unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!c->kernel) {
+	if (c->restore && (c->kernel || c->initrd || c->cmdline || !c->memory_file)) {
+		fprintf(stderr, "hvd vmm: --restore takes --memory-file and no --kernel, "
+			"--initrd or --cmdline (see --help)\n");
+		return -EINVAL;
+	}
+	if (!c->restore && c->memory_file) {
+		fprintf(stderr, "hvd vmm: --memory-file goes with --restore (see --help)\n");
+		return -EINVAL;
+	}
+	if (!c->kernel && !c->restore) {
 		fprintf(stderr, "hvd vmm: --kernel PATH is required (see --help)\n");
 		return -EINVAL;
 	}

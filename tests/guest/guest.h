@@ -60,6 +60,18 @@ static inline uint8_t inb(uint16_t port)
 	return v;
 }
 
+static inline uint32_t inl(uint16_t port)
+{
+	uint32_t v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+/* hvd's VM generation counter: 0 after a boot, +1 in a live clone or a
+ * restored memory snapshot (all ones where nothing decodes the port). */
+#define GEN_PORT 0x4f4
+
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;
