@@ -498,7 +498,8 @@ static void argv_free(struct argv *a)
 		free(a->owned[i]);
 }
 
-static int build_argv(struct sup *s, const struct sup_vm *v, json_t *def, struct argv *a)
+static int build_argv(struct sup *s, const struct sup_vm *v, json_t *def,
+		      const struct sup_restore *rs, struct argv *a)
 {
 	json_t *boot = json_object_get(def, "boot"), *item;
 	const char *image = json_string_value(json_object_get(def, "image"));
@@ -510,7 +511,10 @@ static int build_argv(struct sup *s, const struct sup_vm *v, json_t *def, struct
 	argf(a, "--runtime-dir=%s", v->dir);
 	argf(a, "--vcpus=%lld", json_integer_value(json_object_get(def, "vcpus")));
 	argf(a, "--memory-mib=%lld", json_integer_value(json_object_get(def, "memory_mib")));
-	if (boot) {
+	if (rs) {
+		argf(a, "--restore=%s", rs->state_path);
+		argf(a, "--memory-file=%s", rs->memory_path);
+	} else if (boot) {
 		argf(a, "--kernel=%s", json_string_value(json_object_get(boot, "kernel")));
 		if (json_object_get(boot, "initrd"))
 			argf(a, "--initrd=%s", json_string_value(json_object_get(boot, "initrd")));
@@ -548,7 +552,8 @@ static int build_argv(struct sup *s, const struct sup_vm *v, json_t *def, struct
 	return 0;
 }
 
-static int spawn(struct sup *s, struct sup_vm *v, json_t *def, pid_t *ret_pid)
+static int spawn(struct sup *s, struct sup_vm *v, json_t *def, const struct sup_restore *rs,
+		 pid_t *ret_pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -576,7 +581,7 @@ static int spawn(struct sup *s, struct sup_vm *v, json_t *def, pid_t *ret_pid)
 		if (rename(cur, old) < 0 && errno != ENOENT)
 			log_warning("vm %s: cannot rotate %s: %m", v->name, cur);
 	}
-	build_argv(s, v, def, &a);
+	build_argv(s, v, def, rs, &a);
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -624,7 +629,8 @@ static void write_pid_file(struct sup_vm *v)
 		close(fd);
 }
 
-int sup_start(struct sup *s, const struct store_vm *vm, char *err, size_t errlen)
+int sup_start_restore(struct sup *s, const struct store_vm *vm, const struct sup_restore *rs,
+		      char *err, size_t errlen)
 {
 	struct sup_vm *v;
 	pid_t pid;
@@ -639,7 +645,7 @@ int sup_start(struct sup *s, const struct store_vm *vm, char *err, size_t errlen
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	r = spawn(s, v, vm->definition, &pid);
+	r = spawn(s, v, vm->definition, rs, &pid);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot start the VMM process: %s", strerror(-r));
 		release(v);
@@ -658,6 +664,11 @@ int sup_start(struct sup *s, const struct store_vm *vm, char *err, size_t errlen
 	log_info("vm %s: VMM started (pid %d)", vm->name, (int)pid);
 	set_state(s, vm->id, vm->name, "starting", "");
 	return 0;
+}
+
+int sup_start(struct sup *s, const struct store_vm *vm, char *err, size_t errlen)
+{
+	return sup_start_restore(s, vm, NULL, err, errlen);
 }
 
 static void on_stop_reply(struct vmmc *c, json_t *resp, void *ud)

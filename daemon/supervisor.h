@@ -33,6 +33,17 @@ void sup_reattach_all(struct sup *sup);
  * reason if it fails. -errno with err filled when it cannot even try. */
 int sup_start(struct sup *sup, const struct store_vm *vm, char *err, size_t errlen);
 
+/* A start that resumes a frozen image (live clone, memory snapshot)
+ * instead of booting: `hvd vmm --restore state_path --memory-file
+ * memory_path`. Both must stay readable until the VMM has opened them
+ * (it reports "started" once it has). */
+struct sup_restore {
+	const char *state_path;
+	const char *memory_path;
+};
+int sup_start_restore(struct sup *sup, const struct store_vm *vm, const struct sup_restore *rs,
+		      char *err, size_t errlen);
+
 /* Asks the running VM to stop: gracefully (the guest's power-off path;
  * forced after timeout_s) or at once. -ENOENT: not running. */
 int sup_stop(struct sup *sup, const char *vm_id, bool force, unsigned timeout_s);

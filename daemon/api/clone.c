@@ -1,16 +1,26 @@
-/* clone.c - POST /v1/vms/{vm}/clone: copies of a stopped VM.
+/* clone.c - POST /v1/vms/{vm}/clone: copies of a VM, stopped or running.
  *
  * The request is checked up front (names free, capacity, disk space) and
  * answered 202 with an operation. The disk copies run on the thread pool
  * into state_dir/disks/<new id>/; the new VMs are inserted only when every
  * copy succeeded, in one transaction that re-checks names and capacity.
  * On failure, cancellation or a daemon restart, the half-made copies are
- * removed (the restart case by the startup sweep of orphan directories). */
+ * removed (the restart case by the startup sweep of orphan directories).
+ *
+ * A running (or paused) source is frozen first (vm-freeze.h): with the
+ * memory component its state and a frozen image of its RAM are taken, the
+ * disks are copied while it stays paused (consistent with that memory),
+ * then it runs on. Every clone then starts from that image (`hvd vmm
+ * --restore`, RAM mapped copy-on-write from the one frozen image), so what
+ * ran in the guest continues in the source and in each clone. Without the
+ * memory component the source is only paused for the disk copies. The
+ * daemon keeps the image open until the clones have mapped it. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "api/handlers.h"
@@ -20,7 +30,9 @@
 #include "hvd.h"
 #include "log.h"
 #include "ops.h"
+#include "supervisor.h"
 #include "vm-disks.h"
+#include "vm-freeze.h"
 
 #define MAX_CLONES 100
 
@@ -40,7 +52,54 @@ struct clone_job {
 	char source_name[64];
 	struct ops_run *run;
 	int current;                       /* worker: clone being copied */
+	/* a running source */
+	bool live;                         /* freeze (or pause) it for the copies */
+	bool with_memory;                  /* clones resume its frozen state */
+	bool start;                        /* start the clones (always with memory) */
+	char source_id[37];
+	char state_path[PATH_MAX];
+	struct vm_frozen frozen;
 };
+
+/* The frozen image stays open for a while after the clones were spawned:
+ * each VMM opens it (and the state file) while it starts. */
+#define IMAGE_HOLD_MS 120000
+
+struct image_hold {
+	uv_timer_t timer;
+	int fd;
+	char state_path[PATH_MAX];
+};
+
+static void hold_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void hold_expired(uv_timer_t *t)
+{
+	struct image_hold *h = t->data;
+
+	close(h->fd);
+	unlink(h->state_path);
+	uv_close((uv_handle_t *)&h->timer, hold_closed);
+}
+
+static void hold_image(struct hvd *hvd, int fd, const char *state_path)
+{
+	struct image_hold *h = calloc(1, sizeof(*h));
+
+	if (!h) {
+		close(fd);   /* clones already running keep their mapping */
+		return;
+	}
+	h->fd = fd;
+	snprintf(h->state_path, sizeof(h->state_path), "%s", state_path);
+	uv_timer_init(hvd->loop, &h->timer);
+	h->timer.data = h;
+	uv_timer_start(&h->timer, hold_expired, IMAGE_HOLD_MS, 0);
+	uv_unref((uv_handle_t *)&h->timer);
+}
 
 static void job_free(void *p)
 {
@@ -50,6 +109,9 @@ static void job_free(void *p)
 		return;
 	for (int i = 0; i < job->count; i++)
 		store_vm_clear(&job->vms[i]);
+	vm_freeze_release(&job->frozen);
+	if (job->state_path[0])
+		unlink(job->state_path);
 	free(job->disks);
 	free(job);
 }
@@ -178,13 +240,40 @@ static void cb_progress(void *ud, uint64_t done, uint64_t total)
 		     job->current + 1, job->count);
 }
 
+static int copy_disks(struct ops_run *run);
+
 static int clone_work(struct ops_run *run)
+{
+	struct clone_job *job = run->data;
+	char err[256];
+	int r, t;
+
+	job->run = run;
+	if (!job->live)
+		return copy_disks(run);
+	ops_progress(run, 0, "%s %s", job->with_memory ? "freezing" : "pausing", job->source_name);
+	r = vm_freeze(run->hvd, job->source_id, job->with_memory, job->state_path, &job->frozen,
+		      err, sizeof(err));
+	if (r < 0) {
+		ops_set_error(run, "conflict", "cannot freeze %s: %s", job->source_name, err);
+		return r;
+	}
+	r = copy_disks(run);
+	t = vm_freeze_thaw(&job->frozen);
+	if (r == 0 && t < 0) {
+		ops_set_error(run, "io_error", "%s did not resume after the copy: %s",
+			      job->source_name, strerror(-t));
+		r = t;
+	}
+	return r;
+}
+
+static int copy_disks(struct ops_run *run)
 {
 	struct clone_job *job = run->data;
 	struct hvd *hvd = run->hvd;
 	int r;
 
-	job->run = run;
 	for (int i = 0; i < job->count; i++) {
 		job->current = i;
 		if (ops_cancelled(run))
@@ -221,6 +310,36 @@ static void remove_copies(struct hvd *hvd, struct clone_job *job)
 {
 	for (int i = 0; i < job->count; i++)
 		vm_disks_remove_dir(hvd, job->vms[i].id);
+}
+
+/* Starts the new VMs: from the frozen image for a live clone with memory
+ * (a clone that cannot start is reported, the others go on), else booted. */
+static void start_clones(struct hvd *hvd, struct clone_job *job, struct ops_run *run)
+{
+	char mem[64], err[256];
+	struct sup_restore rs = { .state_path = job->state_path, .memory_path = mem };
+	json_t *failed = json_array();
+
+	snprintf(mem, sizeof(mem), "/proc/%d/fd/%d", (int)getpid(), job->frozen.memory_fd);
+	for (int i = 0; i < job->count; i++) {
+		int r = job->with_memory ?
+			sup_start_restore(hvd->sup, &job->vms[i], &rs, err, sizeof(err)) :
+			sup_start(hvd->sup, &job->vms[i], err, sizeof(err));
+
+		if (r < 0) {
+			log_warning("clone %s: cannot start: %s", job->vms[i].name, err);
+			json_array_append_new(failed, json_pack("{s:s, s:s}", "vm", job->vms[i].name,
+								"error", err));
+		}
+	}
+	if (json_array_size(failed))
+		json_object_set(run->op.result, "start_failed", failed);
+	json_decref(failed);
+	if (job->with_memory) {
+		hold_image(hvd, job->frozen.memory_fd, job->state_path);
+		job->frozen.memory_fd = -1;
+		job->state_path[0] = 0;   /* the hold removes it */
+	}
 }
 
 static int clone_done(struct ops_run *run, int r)
@@ -263,6 +382,11 @@ static int clone_done(struct ops_run *run, int r)
 		json_array_append_new(names, json_string(job->vms[i].name));
 	json_decref(run->op.result);
 	run->op.result = json_pack("{s:o}", "vms", names);
+	if (job->live)
+		json_object_set_new(run->op.result, "source_paused_ms",
+				    json_real((double)job->frozen.paused_us / 1000.0));
+	if (job->start || job->with_memory)
+		start_clones(hvd, job, run);
 	snprintf(run->op.message, sizeof(run->op.message), "cloned %s into %d VM%s", job->source_name,
 		 job->count, job->count == 1 ? "" : "s");
 	return 0;
@@ -292,15 +416,19 @@ void api_vm_clone(struct api_request *req)
 		api_reply_error(req, 400, "validation_failed", "count", "count: must be from 1 to %d", MAX_CLONES);
 		goto out;
 	}
-	if (strcmp(src.state, "stopped") != 0 && strcmp(src.state, "crashed") != 0) {
-		api_reply_error(req, 501, "not_implemented", NULL,
-				"cloning a %s VM needs the KVM engine, which has not landed yet; stop %s first",
-				src.state, src.name);
+	bool live = !strcmp(src.state, "running") || !strcmp(src.state, "paused");
+
+	if (!live && strcmp(src.state, "stopped") != 0 && strcmp(src.state, "crashed") != 0) {
+		api_reply_error(req, 409, "conflict", NULL, "VM %s is %s; clone it once it is "
+				"running, paused or stopped", src.name, src.state);
 		goto out;
 	}
-	if (json_is_true(json_object_get(req->json, "start"))) {
-		api_reply_error(req, 501, "not_implemented", "start",
-				"start: starting clones needs the KVM engine, which has not landed yet");
+	if (live && has_component(components, "memory") &&
+	    (!has_component(components, "disks") || !has_component(components, "nics"))) {
+		api_reply_error(req, 400, "validation_failed", "components",
+				"components: a clone of a running VM's memory needs its disks and nics "
+				"too (the guest expects the same devices); leave out \"memory\" for a "
+				"cold copy");
 		goto out;
 	}
 	if (ops_find_vm(hvd, src.id)) {
@@ -313,7 +441,12 @@ void api_vm_clone(struct api_request *req)
 		goto out;
 	}
 	job->count = count;
+	job->frozen = (struct vm_frozen){ .ctl_fd = -1, .memory_fd = -1 };
 	snprintf(job->source_name, sizeof(job->source_name), "%s", src.name);
+	snprintf(job->source_id, sizeof(job->source_id), "%s", src.id);
+	job->live = live;
+	job->with_memory = live && has_component(components, "memory");
+	job->start = json_is_true(json_object_get(req->json, "start"));
 	disks = json_object_get(src.definition, "disks");
 	job->ndisks = has_component(components, "disks") ? (int)json_array_size(disks) : 0;
 	job->disks = calloc((size_t)count * (size_t)(job->ndisks ? job->ndisks : 1), sizeof(*job->disks));
@@ -367,6 +500,9 @@ void api_vm_clone(struct api_request *req)
 		vm->generation = 1;
 	}
 
+	if (job->with_memory)
+		snprintf(job->state_path, sizeof(job->state_path), "%s/clone-%s.state",
+			 hvd->cfg.runtime_dir, job->vms[0].id);
 	r = ops_start(hvd, "clone", src.id, src.name, req->json, clone_work, clone_done, job, job_free, &run);
 	if (r < 0) {
 		api_reply_errno(req, r, "starting the clone");
