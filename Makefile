@@ -40,6 +40,7 @@ bench: build
 	ninja -C $(BUILD) bench/bench-api
 	$(BUILD)/bench/bench-api $(BUILD)/daemon/hvd
 	python3 bench/restart.py $(BUILD)/daemon/hvd $(BUILD)/tests/guest/test-guest.elf
+	python3 bench/density.py $(BUILD)/daemon/hvd $(BUILD)/tests/guest/test-guest.elf
 
 install: build
 	$(MESON) install -C $(BUILD)
