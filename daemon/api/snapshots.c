@@ -8,8 +8,17 @@
  * row and the files. A running VM is paused while its disks are copied,
  * so the copies are consistent, and resumed after. Restoring copies the
  * disks back (to a temporary name, then rename) and restores the
- * definition. Memory snapshots need the engine's freeze and answer 501.
- * Invariant: a 'ready' row always has complete files. */
+ * definition.
+ *
+ * A memory snapshot (of a running or paused VM) also holds the VM's state
+ * file ("state") and its RAM ("memory", sparse): the worker freezes the VM
+ * (vm-freeze.h), copies the disks while it is paused, lets it run, and
+ * then copies the frozen RAM image, which the VM no longer writes to.
+ * Restoring one checks the state file first (a damaged or foreign one is
+ * refused and nothing changes), copies the disks back, restores the
+ * definition and starts the VM from the snapshot (`hvd vmm --restore`,
+ * RAM mapped copy-on-write from the snapshot's file: nothing is read up
+ * front). Invariant: a 'ready' row always has complete files. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -27,6 +36,8 @@
 #include "ops.h"
 #include "supervisor.h"
 #include "vm-disks.h"
+#include "vm-freeze.h"
+#include "vmm/snapshot-file.h"
 
 #define MAX_DISKS 16
 
@@ -40,6 +51,11 @@ struct snap_job {
 	char dst[MAX_DISKS][PATH_MAX];
 	uint64_t total, done;
 	struct ops_run *run;
+	/* memory snapshots */
+	bool memory;
+	struct vm_frozen frozen;
+	char state_path[PATH_MAX];
+	char memory_path[PATH_MAX];
 };
 
 static void job_free(void *p)
@@ -49,6 +65,7 @@ static void job_free(void *p)
 	if (!j)
 		return;
 	store_snapshot_clear(&j->snap);
+	vm_freeze_release(&j->frozen);
 	free(j);
 }
 
@@ -115,13 +132,54 @@ static void cb_progress(void *ud, uint64_t done, uint64_t total)
 		     j->restore ? "restoring" : "copying", j->vm_name);
 }
 
+static int copy_disks(struct ops_run *run);
+
+/* A memory snapshot: freeze, disks while paused, thaw, then the RAM. */
+static int snap_work_memory(struct ops_run *run)
+{
+	struct snap_job *j = run->data;
+	struct disk_copy_cb cb = { cb_cancelled, cb_progress, j };
+	char err[256], src[64];
+	int r, t;
+
+	ops_progress(run, 0, "freezing %s", j->vm_name);
+	r = vm_freeze(run->hvd, j->snap.vm_id, true, j->state_path, &j->frozen, err, sizeof(err));
+	if (r < 0) {
+		ops_set_error(run, "conflict", "cannot freeze %s: %s", j->vm_name, err);
+		return r;
+	}
+	r = copy_disks(run);
+	t = vm_freeze_thaw(&j->frozen);
+	if (t < 0)
+		log_warning("snapshots: %s: could not resume the VM: %s", j->vm_name, strerror(-t));
+	if (r < 0)
+		return r;
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", j->frozen.memory_fd);
+	r = disk_copy_sparse(src, j->memory_path, &cb, NULL);
+	if (r < 0 && r != -ECANCELED)
+		ops_set_error(run, r == -ENOSPC ? "insufficient_storage" : "io_error",
+			      "saving the memory of %s: %s", j->vm_name, strerror(-r));
+	if (r == 0)
+		disk_allocated_bytes(j->memory_path, &j->frozen.memory_bytes);
+	return r;
+}
+
 static int snap_work(struct ops_run *run)
+{
+	struct snap_job *j = run->data;
+
+	j->run = run;
+	if (j->memory && !j->restore)
+		return snap_work_memory(run);
+	return copy_disks(run);
+}
+
+static int copy_disks(struct ops_run *run)
 {
 	struct snap_job *j = run->data;
 	char tmp[PATH_MAX + 16];
 	int r;
 
-	j->run = run;
 	for (int i = 0; i < j->ndisks; i++) {
 		struct disk_copy_cb cb = { cb_cancelled, cb_progress, j };
 		uint64_t bytes = 0;
@@ -182,13 +240,27 @@ static int snap_done(struct ops_run *run, int r)
 				log_warning("snapshots: %s: could not restore the definition", vm.name);
 			store_vm_clear(&vm);
 		}
+		if (j->memory && store_vm_get(hvd->store, j->snap.vm_id, &vm) == 0) {
+			struct sup_restore rs = { j->state_path, j->memory_path };
+			char err[256];
+
+			/* the guest goes on from the moment of the snapshot */
+			r = sup_start_restore(hvd->sup, &vm, &rs, err, sizeof(err));
+			store_vm_clear(&vm);
+			if (r < 0) {
+				ops_set_error(run, "start_failed", "disks restored, but %s did not start "
+					      "from the snapshot: %s", j->vm_name, err);
+				return r;
+			}
+		}
 		events_publish(hvd, "vm.restored", json_pack("{s:o, s:s}", "vm", events_vm_ref(j->snap.vm_id, j->vm_name),
 							     "snapshot", j->snap.name));
 		snprintf(run->op.message, sizeof(run->op.message), "restored %s from %s", j->vm_name, j->snap.name);
 		return 0;
 	}
 	if (r == 0)
-		r = store_snapshot_set_ready(hvd->store, j->snap.id, (int64_t)j->total);
+		r = store_snapshot_set_ready(hvd->store, j->snap.id,
+					     (int64_t)(j->total + (j->memory ? j->frozen.memory_bytes : 0)));
 	if (r < 0) {
 		vm_disks_remove_path(j->snap.path);
 		store_snapshot_delete(hvd->store, j->snap.id);
@@ -312,10 +384,9 @@ void api_snapshots_create(struct api_request *req)
 	if (vmdef_load(req, &vm) < 0)
 		return;
 	running = strcmp(vm.state, "running") == 0 || strcmp(vm.state, "paused") == 0;
-	if (memory) {
-		api_reply_error(req, running ? 501 : 409, running ? "not_implemented" : "wrong_state", "memory",
-				running ? "memory snapshots need the engine's freeze, which has not landed yet"
-					: "a memory snapshot needs a running VM; %s is %s", vm.name, vm.state);
+	if (memory && !running) {
+		api_reply_error(req, 409, "wrong_state", "memory",
+				"a memory snapshot needs a running or paused VM; %s is %s", vm.name, vm.state);
 		goto out;
 	}
 	if (!running && strcmp(vm.state, "stopped") != 0 && strcmp(vm.state, "crashed") != 0) {
@@ -342,12 +413,22 @@ void api_snapshots_create(struct api_request *req)
 	j->snap.definition = json_deep_copy(vm.definition);
 	j->snap.created_at = store_now_ms();
 	plan_disks(j, vm.definition);
-	if (disk_free_bytes(hvd->cfg.state_dir, &avail) == 0 && avail < j->total + j->total / 20) {
-		api_reply_error(req, 507, "insufficient_storage", NULL,
-				"the snapshot needs %llu MiB in %s but only %llu MiB are free",
-				(unsigned long long)(j->total >> 20), hvd->cfg.state_dir,
-				(unsigned long long)(avail >> 20));
-		goto out;
+	j->memory = j->snap.memory = memory;
+	j->frozen = (struct vm_frozen){ .ctl_fd = -1, .memory_fd = -1 };
+	snprintf(j->state_path, sizeof(j->state_path), "%.3000s/state", j->snap.path);
+	snprintf(j->memory_path, sizeof(j->memory_path), "%.3000s/memory", j->snap.path);
+	{
+		/* RAM counted whole: how much of it is data is known only later */
+		uint64_t need = j->total + (memory ? (uint64_t)json_integer_value(
+			json_object_get(vm.definition, "memory_mib")) << 20 : 0);
+
+		if (disk_free_bytes(hvd->cfg.state_dir, &avail) == 0 && avail < need + need / 20) {
+			api_reply_error(req, 507, "insufficient_storage", NULL,
+					"the snapshot needs %llu MiB in %s but only %llu MiB are free",
+					(unsigned long long)(need >> 20), hvd->cfg.state_dir,
+					(unsigned long long)(avail >> 20));
+			goto out;
+		}
 	}
 	{
 		char parent[PATH_MAX];
@@ -370,7 +451,7 @@ void api_snapshots_create(struct api_request *req)
 			api_reply_errno(req, r, "snapshot");
 		goto out;
 	}
-	if (strcmp(vm.state, "running") == 0) {
+	if (strcmp(vm.state, "running") == 0 && !memory) {
 		/* pause for consistent disk copies; the operation resumes it */
 		struct pause_ctx *pc = calloc(1, sizeof(*pc));
 
@@ -398,6 +479,39 @@ out:
 	store_vm_clear(&vm);
 }
 
+/* A memory snapshot is restored only if its state file reads back whole
+ * and its RAM file has the size of the VM's RAM: else 409 and nothing is
+ * touched. (The VMM checks the state against the machine again.) */
+static int check_memory_snapshot(struct api_request *req, const struct store_vm *vm,
+				 const struct store_snapshot *snap)
+{
+	struct snapshot_image *img = NULL;
+	char path[PATH_MAX], err[256] = "";
+	json_t *def = snap->definition ? snap->definition : vm->definition;
+	uint64_t ram = (uint64_t)json_integer_value(json_object_get(def, "memory_mib")) << 20;
+	struct stat st;
+	int r;
+
+	snprintf(path, sizeof(path), "%.3000s/state", snap->path);
+	r = snapshot_file_read(path, &img, err, sizeof(err));
+	if (r == 0 && img->memory_size != ram) {
+		snprintf(err, sizeof(err), "snapshot: made for %llu MiB of RAM, the definition says %llu",
+			 (unsigned long long)(img->memory_size >> 20), (unsigned long long)(ram >> 20));
+		r = -EBADMSG;
+	}
+	snapshot_image_free(img);
+	snprintf(path, sizeof(path), "%.3000s/memory", snap->path);
+	if (r == 0 && (stat(path, &st) < 0 || (uint64_t)st.st_size != ram)) {
+		snprintf(err, sizeof(err), "snapshot: its memory file is missing or not %llu MiB",
+			 (unsigned long long)(ram >> 20));
+		r = -EBADMSG;
+	}
+	if (r < 0)
+		api_reply_error(req, 409, "snapshot_damaged", NULL,
+				"snapshot %s of %s cannot be restored: %s", snap->name, vm->name, err);
+	return r;
+}
+
 void api_snapshot_restore(struct api_request *req)
 {
 	struct hvd *hvd = req->hvd;
@@ -422,6 +536,10 @@ void api_snapshot_restore(struct api_request *req)
 		store_snapshot_clear(&snap);
 		goto out;
 	}
+	if (snap.memory && check_memory_snapshot(req, &vm, &snap) < 0) {
+		store_snapshot_clear(&snap);
+		goto out;
+	}
 	j = calloc(1, sizeof(*j));
 	if (!j) {
 		store_snapshot_clear(&snap);
@@ -430,6 +548,10 @@ void api_snapshot_restore(struct api_request *req)
 	}
 	j->snap = snap;
 	j->restore = true;
+	j->memory = snap.memory;
+	j->frozen = (struct vm_frozen){ .ctl_fd = -1, .memory_fd = -1 };
+	snprintf(j->state_path, sizeof(j->state_path), "%.3000s/state", snap.path);
+	snprintf(j->memory_path, sizeof(j->memory_path), "%.3000s/memory", snap.path);
 	snprintf(j->vm_name, sizeof(j->vm_name), "%s", vm.name);
 	plan_disks(j, snap.definition ? snap.definition : vm.definition);
 	start_op(req, j, "restore", vm.id);

@@ -5,10 +5,10 @@ name conflicts, wrong states, and recovery of a snapshot a killed daemon
 left half-made.
 usage: snapshots.py HVD_BINARY TEST_GUEST_ELF
 """
-import os, signal, sys, tempfile, time
+import os, re, signal, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hvdtest import Daemon, check, finish, wait_for  # noqa: E402
+from hvdtest import Daemon, check, counters, finish, wait_for  # noqa: E402
 
 HVD, GUEST = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 kvm = os.access("/dev/kvm", os.R_OK | os.W_OK)
@@ -29,6 +29,67 @@ def read_at(path, off, n):
     with open(path, "rb") as f:
         f.seek(off)
         return f.read(n)
+
+
+def gens(text):
+    return [int(g) for g in re.findall(r"gen=(\d+)\r?\n", text)]
+
+
+def memory_snapshot_cases(h, d, disk):
+    """v1 runs the test guest's counter: a memory snapshot, then a restore
+    that continues from the snapshot's count; a damaged one is refused."""
+    check(wait_for(lambda: len(counters(h.console("v1"))) >= 2, 60), "v1 counts")
+    at_snap = counters(h.console("v1"))[-1]
+    st, op = h.req("POST", "/v1/vms/v1/snapshots", {"name": "mem1", "memory": True})
+    done = wait_op(h, op)
+    snap = done.get("result", {}).get("snapshot", {})
+    check(st == 202 and done["status"] == "success" and snap.get("memory") is True,
+          "a memory snapshot of a running VM succeeds: %s" % done.get("error"))
+    check(wait_for(lambda: h.vm("v1")["state"] == "running", 10), "and the VM runs on")
+    vid = h.vm("v1")["id"]
+    sdir = os.path.join(d, "state", "snapshots", vid, snap.get("id", "x"))
+    check(os.path.getsize(os.path.join(sdir, "memory")) == 64 << 20 and
+          os.stat(os.path.join(sdir, "memory")).st_blocks * 512 < (48 << 20),
+          "the snapshot's RAM file is the VM's size and sparse")
+    write_at(disk, 2 << 20, b"written after mem1")
+    check(wait_for(lambda: counters(h.console("v1"))[-1] > at_snap + 3, 60), "v1 counts on")
+    before_stop = counters(h.console("v1"))[-1]
+    h.req("POST", "/v1/vms/v1/stop", {"force": True})
+    check(wait_for(lambda: h.vm("v1")["state"] == "stopped", 30), "v1 stopped")
+    st, op = h.req("POST", "/v1/vms/v1/snapshots/mem1/restore")
+    done = wait_op(h, op)
+    check(st == 202 and done["status"] == "success", "restoring mem1 succeeds: %s" % done.get("error"))
+    check(wait_for(lambda: h.vm("v1")["state"] == "running", 30), "the VM runs again after the restore")
+    check(wait_for(lambda: len(gens(h.console("v1"))) >= 3, 60), "and counts")
+    c = counters(h.console("v1"))
+    check(c and at_snap <= c[0] < before_stop,
+          "the counter continues from the snapshot's value (%d at the snapshot, %d at the stop, "
+          "first after the restore %s)" % (at_snap, before_stop, c[:1]))
+    check(set(gens(h.console("v1"))[1:]) == {1}, "the restored guest reads generation 1")
+    check(read_at(disk, 2 << 20, 18) != b"written after mem1", "the disk is the snapshot's again")
+
+    # a damaged snapshot is refused, and nothing changes
+    st, op = h.req("POST", "/v1/vms/v1/snapshots", {"name": "mem2", "memory": True})
+    done = wait_op(h, op)
+    check(done["status"] == "success", "mem2 taken")
+    mem2 = os.path.join(d, "state", "snapshots", vid, done["result"]["snapshot"]["id"], "state")
+    h.req("POST", "/v1/vms/v1/stop", {"force": True})
+    check(wait_for(lambda: h.vm("v1")["state"] == "stopped", 30), "v1 stopped again")
+    write_at(disk, 2 << 20, b"kept after bad one")
+    with open(mem2, "r+b") as f:
+        f.seek(1000)
+        b = f.read(1)
+        f.seek(1000)
+        f.write(bytes([b[0] ^ 0xff]))
+    st, body = h.req("POST", "/v1/vms/v1/snapshots/mem2/restore")
+    check(st == 409 and body["error"]["code"] == "snapshot_damaged" and "checksum" in body["error"]["message"],
+          "a corrupted snapshot is refused with a clear error: %s %s" % (st, body))
+    check(h.vm("v1")["state"] == "stopped" and read_at(disk, 2 << 20, 18) == b"kept after bad one",
+          "and nothing changed (VM stopped, disk as it was)")
+    os.truncate(mem2, 100)
+    st, body = h.req("POST", "/v1/vms/v1/snapshots/mem2/restore")
+    check(st == 409 and body["error"]["code"] == "snapshot_damaged", "a truncated one too: %s" % body)
+    check(h.req("POST", "/v1/vms/v1/start")[0] == 200, "v1 boots again")
 
 
 with tempfile.TemporaryDirectory() as d:
@@ -84,6 +145,7 @@ with tempfile.TemporaryDirectory() as d:
             st, body = h.req("POST", "/v1/vms/v1/snapshots/live/restore")
             check(st == 409 and body["error"]["code"] == "wrong_state",
                   "restoring a disk snapshot over a running VM is 409 wrong_state")
+            memory_snapshot_cases(h, d, disk)
             h.req("POST", "/v1/vms/v1/stop", {"force": True})
         else:
             print("note: /dev/kvm not usable: the running-VM cases were not run")
