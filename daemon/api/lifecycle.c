@@ -202,6 +202,8 @@ struct cmd_req {
 	enum action act;
 	char vm_id[37];
 	bool gone;         /* the request completed before the answer came */
+	bool refused;      /* the VMM said no (or went away) */
+	char why[160];
 };
 
 static void cmd_req_detach(void *p)
@@ -218,8 +220,11 @@ static void cmd_resume(struct api_request *req)
 
 	if (vmdef_load(req, &vm) < 0)
 		return;
-	(void)c;
-	reply_vm(req, &vm);
+	if (c->refused)
+		api_reply_error_extra(req, 409, "wrong_state", NULL, json_pack("{s:s}", "state", vm.state),
+				      "VM %s cannot %s now: %s", vm.name, actions[c->act].name, c->why);
+	else
+		reply_vm(req, &vm);
 	store_vm_clear(&vm);
 }
 
@@ -234,8 +239,19 @@ static void on_cmd_reply(json_t *resp, void *ud)
 	}
 	req->data_free = free;
 	/* the answer is given from the resume callback, which runs inside MHD */
-	if (resp && json_is_true(json_object_get(resp, "ok")))
-		store_vm_set_state(req->hvd->store, c->vm_id, c->act == ACT_PAUSE ? "paused" : "running", "");
+	const char *err = json_string_value(json_object_get(resp, "error"));
+	const char *want = c->act == ACT_PAUSE ? "paused" : "running";
+
+	/* "already paused" from the VMM: it is what was asked for (hvd's
+	 * record was behind), so the record follows the VMM */
+	if (resp && (json_is_true(json_object_get(resp, "ok")) ||
+		     (err && !strncmp(err, "already ", 8) && !strcmp(err + 8, want)))) {
+		store_vm_set_state(req->hvd->store, c->vm_id, want, "");
+	} else {
+		c->refused = true;
+		snprintf(c->why, sizeof(c->why), "%s", resp ? json_string_value(json_object_get(resp, "error")) ?: "refused"
+							     : "its VMM went away");
+	}
 	api_request_wake(req);
 }
 

@@ -6,7 +6,7 @@ are isolated between them; 20 clones of one running VM in one call all run;
 a cold clone of a running VM (no memory) is a stopped copy; the source is
 never left paused.
 usage: live-clone.py HVD_BINARY TEST_GUEST_ELF"""
-import os, re, sys, tempfile
+import os, re, socket, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hvdtest import Daemon, check, counters, finish, need_kvm, wait_for  # noqa: E402
@@ -102,6 +102,20 @@ with tempfile.TemporaryDirectory() as d:
         check(st == 400 and body["error"]["field"] == "components",
               "memory without disks and nics is refused (400)")
         check(h.vm("src").get("state") == "running", "src still running at the end")
+
+        # the VMM refusing a command is a 409, not a 200: a freeze that leaves the
+        # vCPUs paused sends no event, so hvd still thinks src runs
+        ctl = socket.socket(socket.AF_UNIX)
+        ctl.connect(os.path.join(d, "run", "vms", h.vm("src")["id"], "control.sock"))
+        ctl.sendall(b'{"cmd": "freeze", "resume": false}\n')
+        check(b'"paused"' in ctl.recv(65536), "paused behind hvd's back")
+        ctl.close()
+        st, body = h.req("POST", "/v1/vms/src/pause")
+        check(st == 200 and body.get("state") == "paused",
+              "pausing a VM its VMM already paused answers paused (hvd's record follows): %s %s"
+              % (st, body))
+        st, body = h.req("POST", "/v1/vms/src/resume")
+        check(st == 200 and body.get("state") == "running", "resume works")
     finally:
         h.stop_all_vms()
         wait_for(lambda: all(v["state"] in ("stopped", "crashed") for v in h.vms()), 60)
