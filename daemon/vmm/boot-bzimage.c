@@ -88,7 +88,7 @@ int vmm_boot_bzimage_load(const struct guest_mem *mem, int fd, const struct vmm_
 	if (init_size < kernel_size)
 		init_size = kernel_size;
 	if (load < VMM_HIMEM_START || __builtin_add_overflow(load, init_size, &end) ||
-	    end > mem->size)
+	    end > guest_mem_low(mem))
 		return -ENOMEM;
 	r = vmm_boot_read_into(mem, fd, setup_size, load, kernel_size);
 	if (r < 0)

@@ -14,13 +14,16 @@
 
 unsigned vmm_e820_build(uint64_t ram_size, struct vmm_e820_entry *out, unsigned max)
 {
+	uint64_t low = ram_size < GUEST_MEM_HOLE_START ? ram_size : GUEST_MEM_HOLE_START;
 	struct vmm_e820_entry e[] = {
 		{ 0, VMM_MPTABLE_START, VMM_E820_RAM },
 		{ VMM_MPTABLE_START, VMM_EBDA_END - VMM_MPTABLE_START, VMM_E820_RESERVED },
 		{ 0xf0000, 0x10000, VMM_E820_RESERVED },   /* where a BIOS would be */
-		{ VMM_HIMEM_START, ram_size - VMM_HIMEM_START, VMM_E820_RAM },
+		{ VMM_HIMEM_START, low - VMM_HIMEM_START, VMM_E820_RAM },
+		/* what does not fit below the device window (guest-mem.h) */
+		{ GUEST_MEM_HIGH_START, ram_size - low, VMM_E820_RAM },
 	};
-	unsigned n = sizeof(e) / sizeof(e[0]);
+	unsigned n = sizeof(e) / sizeof(e[0]) - (ram_size > low ? 0 : 1);
 
 	if (n > max)
 		n = max;
@@ -70,7 +73,7 @@ int vmm_boot_load_initrd(const struct guest_mem *mem, const char *path, uint64_t
 			 uint64_t *ret_addr, uint64_t *ret_size)
 {
 	struct stat st;
-	uint64_t top = limit < mem->size ? limit : mem->size;
+	uint64_t top = limit < guest_mem_low(mem) ? limit : guest_mem_low(mem);
 	uint64_t addr;
 	int fd, r;
 

@@ -176,7 +176,7 @@ int vmm_boot_pvh_load(const struct guest_mem *mem, int fd, const struct vmm_boot
 	if (entry < VMM_HIMEM_START || entry >= kernel_end)
 		return -ENOEXEC;
 
-	r = vmm_boot_load_initrd(mem, cfg->initrd, mem->size, &initrd, &initrd_size);
+	r = vmm_boot_load_initrd(mem, cfg->initrd, guest_mem_low(mem), &initrd, &initrd_size);
 	if (r < 0)
 		return r;
 	if (initrd_size && initrd < kernel_end)

@@ -53,7 +53,8 @@ int vmm_memory_create(const char *name, uint64_t size, bool hugepages, struct gu
 		return r;
 	}
 	(void)madvise(p, size, MADV_DONTDUMP);
-	*ret = (struct guest_mem){ .host = p, .size = size, .fd = fd };
+	*ret = (struct guest_mem){ .host = p, .size = size, .fd = fd,
+				   .low_size = size < GUEST_MEM_HOLE_START ? size : GUEST_MEM_HOLE_START };
 	return 0;
 }
 
@@ -82,7 +83,8 @@ int vmm_memory_open_image(const char *path, uint64_t size, struct guest_mem *ret
 		goto fail;
 	}
 	(void)madvise(p, size, MADV_DONTDUMP);
-	*ret = (struct guest_mem){ .host = p, .size = size, .fd = fd, .frozen = true };
+	*ret = (struct guest_mem){ .host = p, .size = size, .fd = fd, .frozen = true,
+				   .low_size = size < GUEST_MEM_HOLE_START ? size : GUEST_MEM_HOLE_START };
 	return 0;
 fail:
 	close(fd);

@@ -4,9 +4,10 @@
 #include <stdint.h>
 #include "guest-mem.h"
 
-/* RAM is one range at guest physical 0, so it must end below the 32-bit
- * device window (virtio-mmio at 0xd0000000, IOAPIC, LAPIC). */
-#define VMM_RAM_MAX 0xc0000000ull
+/* RAM is one mapping; the guest sees up to 3 GiB of it at guest physical 0
+ * and the rest at 4 GiB, around the 32-bit device window (virtio-mmio at
+ * 0xd0000000, IOAPIC, LAPIC): guest-mem.h. */
+#define VMM_RAM_MAX (256ull << 30)
 
 /* Creates size bytes of zeroed guest RAM (size a multiple of 2 MiB, at
  * most VMM_RAM_MAX) in a memfd named name, backed by 2 MiB hugepages when

@@ -5,6 +5,7 @@
  * the rest of CMOS RAM is plain storage the guest may use. */
 #include <string.h>
 #include <time.h>
+#include "guest-mem.h"
 #include "legacy-ports.h"
 
 enum {
@@ -81,8 +82,10 @@ const struct vmm_io_ops vmm_rtc_io_ops = {
 
 int vmm_rtc_init(struct vmm_rtc *rtc, uint64_t ram_size)
 {
-	uint64_t ext_kib = ram_size > (1u << 20) ? (ram_size - (1u << 20)) >> 10 : 0;
-	uint64_t above16 = ram_size > (16u << 20) ? (ram_size - (16u << 20)) >> 16 : 0;
+	uint64_t low = ram_size < GUEST_MEM_HOLE_START ? ram_size : GUEST_MEM_HOLE_START;
+	uint64_t high = (ram_size - low) >> 16;   /* above 4 GiB, 64 KiB units */
+	uint64_t ext_kib = low > (1u << 20) ? (low - (1u << 20)) >> 10 : 0;
+	uint64_t above16 = low > (16u << 20) ? (low - (16u << 20)) >> 16 : 0;
 
 	memset(rtc, 0, sizeof(*rtc));
 	rtc->cmos[RTC_REG_A] = 0x26;  /* 32.768 kHz base, 1024 Hz rate */
@@ -96,6 +99,9 @@ int vmm_rtc_init(struct vmm_rtc *rtc, uint64_t ram_size)
 	rtc->cmos[0x18] = rtc->cmos[0x31] = (uint8_t)(ext_kib >> 8);
 	rtc->cmos[0x34] = (uint8_t)above16;
 	rtc->cmos[0x35] = (uint8_t)(above16 >> 8);
+	rtc->cmos[0x5b] = (uint8_t)high;
+	rtc->cmos[0x5c] = (uint8_t)(high >> 8);
+	rtc->cmos[0x5d] = (uint8_t)(high >> 16);
 	return pthread_mutex_init(&rtc->lock, NULL);
 }
 

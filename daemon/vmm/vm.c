@@ -52,13 +52,25 @@ fail:
 
 int vmm_vm_add_ram(struct vmm_vm *vm, const struct guest_mem *mem)
 {
+	uint64_t low = guest_mem_low(mem);
 	struct kvm_userspace_memory_region region = {
 		.slot = 0,
 		.guest_phys_addr = 0,
-		.memory_size = mem->size,
+		.memory_size = low,
 		.userspace_addr = (uint64_t)(uintptr_t)mem->host,
 	};
 
+	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return -errno;
+	if (low == mem->size)
+		return 0;
+	/* the rest above the 32-bit device window */
+	region = (struct kvm_userspace_memory_region){
+		.slot = 1,
+		.guest_phys_addr = GUEST_MEM_HIGH_START,
+		.memory_size = mem->size - low,
+		.userspace_addr = (uint64_t)(uintptr_t)(mem->host + low),
+	};
 	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0 ? -errno : 0;
 }
 

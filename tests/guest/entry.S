@@ -117,10 +117,11 @@ pdpt:
 	.quad pd + 0x1000 + PTE_P + PTE_RW + PTE_US
 	.quad pd + 0x2000 + PTE_P + PTE_RW + PTE_US
 	.quad pd + 0x3000 + PTE_P + PTE_RW + PTE_US
-	.fill 508, 8, 0
+	.quad pd + 0x4000 + PTE_P + PTE_RW + PTE_US   /* 4-5 GiB: RAM above the hole */
+	.fill 507, 8, 0
 pd:
 	.set addr, 0
-	.rept 2048
+	.rept 2560
 	.quad addr + PTE_P + PTE_RW + PTE_US + PTE_PS
 	.set addr, addr + 0x200000
 	.endr

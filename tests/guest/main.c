@@ -3,7 +3,7 @@
  *
  * Command line (space-separated; unknown words are ignored):
  *   mode=a,b,...   any of exit, reboot, blk, verify, garbage, seccomp-probe,
- *                  dirty, idle, blkloop, flood; run in that order (exit and
+ *                  dirty, idle, blkloop, flood, himem; run in that order (exit and
  *                  reboot at once, blkloop and flood never end,
  *                  dirty, then idle last); default dirty. reboot pulses the
  *                  i8042 reset line; seccomp-probe writes to hvd's seccomp
@@ -22,6 +22,48 @@ static const struct hvm_start_info *start_info(void)
 	const struct hvm_start_info *si = (const void *)(uintptr_t)guest_start_info;
 
 	return si && si->magic == HVM_START_MAGIC ? si : NULL;
+}
+
+/* Bytes of RAM the start_info map lists, and whether any of it starts at
+ * 4 GiB (hvd puts RAM beyond 3 GiB there). */
+static uint64_t guest_ram_total(uint64_t *ret_high)
+{
+	const struct hvm_start_info *si = start_info();
+	uint64_t total = 0;
+
+	*ret_high = 0;
+	if (!si || si->version < 1 || !si->memmap_paddr)
+		return 0;
+	const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
+	for (uint32_t i = 0; i < si->memmap_entries && i < 128; i++) {
+		if (e[i].type != 1)
+			continue;
+		total += e[i].size;
+		if (e[i].addr == (1ull << 32))
+			*ret_high = e[i].size;
+	}
+	return total;
+}
+
+/* himem: RAM above 4 GiB is there and holds what is written to it (the
+ * first 1 GiB of it, what the page tables map). */
+static int mode_himem(void)
+{
+	uint64_t high, total = guest_ram_total(&high), n;
+
+	con_printf("HIMEM total_kib=%u high_kib=%u\n", total >> 10, high >> 10);
+	if (!high)
+		return 1;
+	n = high < (1ull << 30) ? high : (1ull << 30);
+	for (uint64_t off = 0; off < n; off += 1ull << 20)
+		*(volatile uint64_t *)(uintptr_t)((1ull << 32) + off) = off ^ 0x5a5a5a5aull;
+	for (uint64_t off = 0; off < n; off += 1ull << 20)
+		if (*(volatile uint64_t *)(uintptr_t)((1ull << 32) + off) != (off ^ 0x5a5a5a5aull)) {
+			con_printf("HIMEM FAIL at %x\n", (1ull << 32) + off);
+			return 1;
+		}
+	con_printf("HIMEM OK checked_mib=%u\n", n >> 20);
+	return 0;
 }
 
 uint64_t guest_ram_top(void)
@@ -64,6 +106,8 @@ void guest_main(void)
 		rc |= mode_blk(false);
 	if (cmdline_has_mode("verify"))
 		rc |= mode_blk(true);
+	if (cmdline_has_mode("himem"))
+		rc |= mode_himem();
 	if (cmdline_has_mode("garbage"))
 		rc |= mode_garbage();
 	if (cmdline_has_mode("seccomp-probe")) {

@@ -5,7 +5,7 @@
 # socket, stop and SIGTERM, virtio-blk write/verify across boots and
 # read-only disks, a guest writing garbage rings, ten VMs at once with
 # isolated disks, graceful shutdown (Ctrl-Alt-Del on the i8042), the
-# sandbox (a seccomp violation kills only its VM, limits, VM user). Exits 77 (skipped) when /dev/kvm or python3 is missing.
+# sandbox (a seccomp violation kills only its VM, limits, VM user), RAM above 4 GiB. Exits 77 (skipped) when /dev/kvm or python3 is missing.
 set -u
 HVD=${1:?usage: test-vmm-guest.sh HVD GUEST_ELF}
 GUEST=${2:?usage: test-vmm-guest.sh HVD GUEST_ELF}
@@ -289,6 +289,16 @@ if [ "$(id -u)" -eq 0 ] && getent passwd nobody >/dev/null; then
 else
 	echo "skip - not root or no user nobody: privilege drop not tested"
 fi
+
+# 10b. RAM beyond 3 GiB continues at 4 GiB: a 4.5 GiB guest finds 1.5 GiB there
+# (its e820 map) and reads back what it wrote across the first GiB of it.
+"$HVD" vmm --memory-mib 4608 --kernel "$GUEST" --cmdline "mode=himem" \
+	--console-log "$WORK/himem.log" >"$WORK/himem.out" 2>&1
+st=$?
+if [ $st -eq 0 ] && grep -q 'HIMEM total_kib=[0-9]* high_kib=1572864' "$WORK/himem.log" &&
+   grep -q 'HIMEM OK checked_mib=1024' "$WORK/himem.log"; then
+	ok "4.5 GiB of RAM: 1.5 GiB above 4 GiB, written and read back"
+else bad "RAM above 4 GiB: status $st, $(grep HIMEM "$WORK/himem.log" | tr '\n' ' ') $(tail -1 "$WORK/himem.out")"; fi
 
 # 11. every control line seen above matches schemas/vmm-control.schema.json.
 SCHEMA="$(dirname "$0")/../../schemas/vmm-control.schema.json"

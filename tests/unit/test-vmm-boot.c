@@ -87,6 +87,39 @@ START_TEST(test_e820)
 }
 END_TEST
 
+/* 5 GiB of RAM: 3 GiB below the device window, 2 GiB from 4 GiB up; host
+ * addresses follow the one mapping, and no range straddles the hole. */
+START_TEST(test_e820_above_4g)
+{
+	const uint64_t total = 5ull << 30, gib = 1ull << 30;
+	struct vmm_e820_entry e[VMM_E820_MAX];
+	unsigned n = vmm_e820_build(total, e, VMM_E820_MAX);
+	struct guest_mem m = { .host = (uint8_t *)0x10000000, .size = total, .low_size = 3 * gib };
+	uint64_t ram = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (e[i].type == VMM_E820_RAM)
+			ram += e[i].size;
+		ck_assert(e[i].addr + e[i].size <= 3 * gib || e[i].addr >= 4 * gib);
+	}
+	ck_assert_uint_eq(e[n - 1].addr, 4 * gib);
+	ck_assert_uint_eq(e[n - 1].size, 2 * gib);
+	ck_assert_uint_gt(ram, total - (1u << 20));
+	ck_assert_ptr_eq(guest_mem_ptr(&m, 0, 4096), m.host);
+	ck_assert_ptr_eq(guest_mem_ptr(&m, 3 * gib - 4096, 4096), m.host + 3 * gib - 4096);
+	ck_assert_ptr_null(guest_mem_ptr(&m, 3 * gib - 4096, 8192));      /* into the hole */
+	ck_assert_ptr_null(guest_mem_ptr(&m, 3 * gib, 1));
+	ck_assert_ptr_null(guest_mem_ptr(&m, 4 * gib - 1, 2));            /* straddles 4 GiB */
+	ck_assert_ptr_eq(guest_mem_ptr(&m, 4 * gib, 4096), m.host + 3 * gib);
+	ck_assert_ptr_eq(guest_mem_ptr(&m, 6 * gib - 4096, 4096), m.host + 5 * gib - 4096);
+	ck_assert_ptr_null(guest_mem_ptr(&m, 6 * gib - 4096, 4097));      /* past the end */
+	ck_assert_ptr_null(guest_mem_ptr(&m, UINT64_MAX - 10, 100));       /* overflow */
+	/* 2 GiB: no high part, one RAM range */
+	n = vmm_e820_build(2 * gib, e, VMM_E820_MAX);
+	ck_assert(e[n - 1].addr + e[n - 1].size == 2 * gib);
+}
+END_TEST
+
 START_TEST(test_mptable)
 {
 	uint8_t *mpf = mem.host + VMM_MPTABLE_START, sum = 0;
@@ -223,6 +256,7 @@ static Suite *suite(void)
 
 	tc = tcase_create("vmm_e820_build");
 	tcase_add_test(tc, test_e820);
+	tcase_add_test(tc, test_e820_above_4g);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("vmm_mptable_write");
 	tcase_add_checked_fixture(tc, setup, teardown);
