@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include "i8042.h"
 #include "io-bus.h"
+#include "mmio-bus.h"
 #include "stop-reason.h"
 
 /* CMOS RTC at ports 0x70 (index) and 0x71 (data): wall-clock time of the
@@ -39,16 +40,21 @@ struct vmm_exit_port {
 
 extern const struct vmm_io_ops vmm_exit_port_io_ops;
 
-/* The VM generation counter at port 0x4f4 (4 bytes, read-only), in the
+/* The VM generation counter at port 0x4f4 (4 bytes, read-only; also the
+ * first 4 bytes of the MMIO page VMM_GEN_MMIO, for guests whose userspace
+ * has /dev/mem but no /dev/port), in the
  * spirit of VMGenID: 0 for a VM that booted, and one more than its source
  * for a VM that resumed from a frozen image (a live clone, a restored
  * memory snapshot), so a guest can tell that it runs a second time from the
  * same state (re-seed random numbers, renew identities). The test guest
  * prints it next to its counter. */
 #define VMM_GEN_PORT 0x4f4
+#define VMM_GEN_MMIO 0xd0100000ull   /* after the virtio-mmio windows */
 
 struct vmm_gen_port {
 	uint32_t generation;   /* relaxed atomic */
+	struct mmio_dev mmio;  /* register on the MMIO bus */
 };
 
 extern const struct vmm_io_ops vmm_gen_port_io_ops;
+void vmm_gen_port_init(struct vmm_gen_port *g);

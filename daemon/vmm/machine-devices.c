@@ -3,7 +3,7 @@
  * command line words that announce the virtio ones.
  *
  * Layout: COM1 0x3f8 (GSI 4), i8042 0x60/0x64 (GSI 1), CMOS RTC 0x70, power-off
- * port 0xf4, generation counter 0x4f4, ACPI sleep control/status 0x3c0/0x3c1, ACPI power button (GED)
+ * port 0xf4, generation counter 0x4f4 and MMIO 0xd0100000, ACPI sleep control/status 0x3c0/0x3c1, ACPI power button (GED)
  * GSI 23; virtio-mmio device i at 0xd0000000 + i * 0x1000 with GSI 5 + i,
  * disks first, then NICs, then the RNG. Queue notifications use one
  * ioeventfd per queue (datamatch on the queue index) polled by the loop, so
@@ -74,6 +74,7 @@ static int add_legacy(struct vmm_machine *m, char *err, size_t errlen)
 	    (r = -vmm_rtc_init(&m->rtc, m->mem.size)) < 0)
 		return fail(err, errlen, r, "initialising legacy devices");
 	m->exit_port = (struct vmm_exit_port){ .stop = vmm_machine_request_stop, .opaque = m };
+	vmm_gen_port_init(&m->gen_port);
 	m->acpi_pm = (struct vmm_acpi_pm){ .control_port = VMM_ACPI_SLEEP_CONTROL_PORT,
 					   .status_port = VMM_ACPI_SLEEP_STATUS_PORT,
 					   .stop = vmm_machine_request_stop, .opaque = m };
@@ -83,6 +84,7 @@ static int add_legacy(struct vmm_machine *m, char *err, size_t errlen)
 	    (r = vmm_io_bus_add(&m->io, VMM_RTC_PORT, 2, &vmm_rtc_io_ops, &m->rtc)) < 0 ||
 	    (r = vmm_io_bus_add(&m->io, VMM_EXIT_PORT, 4, &vmm_exit_port_io_ops, &m->exit_port)) < 0 ||
 	    (r = vmm_io_bus_add(&m->io, VMM_GEN_PORT, 4, &vmm_gen_port_io_ops, &m->gen_port)) < 0 ||
+	    (r = vmm_mmio_bus_add(&m->mmio, &m->gen_port.mmio)) < 0 ||
 	    (r = vmm_io_bus_add(&m->io, VMM_ACPI_SLEEP_CONTROL_PORT, 2, &vmm_acpi_pm_io_ops,
 				&m->acpi_pm)) < 0 ||
 	    (m->cfg.debug_seccomp_probe &&
