@@ -221,6 +221,28 @@ static void sweep_orphan_disks(struct hvd *hvd)
 	closedir(d);
 }
 
+/* Removes the state files of live clones a previous daemon was making
+ * (runtime_dir/clone-<id>.state); the clones that did start have read
+ * theirs. */
+static void sweep_clone_states(struct hvd *hvd)
+{
+	struct dirent *de;
+	DIR *d = opendir(hvd->cfg.runtime_dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (strncmp(de->d_name, "clone-", 6) || n < 6 || strcmp(de->d_name + n - 6, ".state"))
+			continue;
+		log_notice("recovery: removing %s/%s left by an interrupted clone",
+			   hvd->cfg.runtime_dir, de->d_name);
+		unlinkat(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+}
+
 static void reload(struct hvd *hvd)
 {
 	struct hvd_config fresh;
@@ -441,6 +463,7 @@ int main(int argc, char **argv)
 	if (r > 0)
 		log_notice("recovery: %d operation(s) interrupted by the previous daemon marked failed", r);
 	sweep_orphan_disks(&hvd);
+	sweep_clone_states(&hvd);
 	api_snapshots_recover(&hvd);
 
 	hvd.loop = uv_default_loop();

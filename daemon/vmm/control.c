@@ -30,6 +30,10 @@ struct client {
 };
 
 struct vmm_control {
+	/* the client whose freeze left the vCPUs paused: if it goes away
+	 * before anyone resumes them, the VM resumes by itself (a clone or
+	 * snapshot whose daemon died must not leave its source paused) */
+	struct client *frozen_by;
 	uv_pipe_t server;
 	struct vmm_machine *m;
 	struct client *clients;
@@ -74,6 +78,10 @@ static void client_close(struct client *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	if (ctl->frozen_by == c) {
+		ctl->frozen_by = NULL;
+		vmm_machine_thaw(ctl->m);
+	}
 	for (struct client **p = &ctl->clients; *p; p = &(*p)->next)
 		if (*p == c) {
 			*p = c->next;
@@ -151,7 +159,7 @@ static json_t *state_reply(struct vmm_machine *m, int r, const char *verb)
 }
 
 /* Answers one request; the returned object gets the request's id. */
-static json_t *handle(struct vmm_control *ctl, json_t *req)
+static json_t *handle(struct vmm_control *ctl, struct client *c, json_t *req)
 {
 	struct vmm_machine *m = ctl->m;
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
@@ -162,6 +170,8 @@ static json_t *handle(struct vmm_control *ctl, json_t *req)
 		return vmm_machine_status(m);
 	if (!strcmp(cmd, "stats"))
 		return vmm_machine_stats(m);
+	if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume") || !strcmp(cmd, "stop"))
+		ctl->frozen_by = NULL;   /* someone decides now */
 	if (!strcmp(cmd, "pause"))
 		return state_reply(m, vmm_machine_pause(m), "paused");
 	if (!strcmp(cmd, "resume"))
@@ -184,7 +194,11 @@ static json_t *handle(struct vmm_control *ctl, json_t *req)
 
 		if (resume && !json_is_boolean(resume))
 			return error_reply("freeze: \"resume\" must be a boolean");
+		bool was_running = m->state == VMM_MACHINE_RUNNING;
+
 		r = vmm_machine_freeze(m, !resume || json_is_true(resume), &reply);
+		if (r == 0 && was_running && m->state == VMM_MACHINE_PAUSED)
+			ctl->frozen_by = c;
 		if (r == -ENOTSUP)
 			return error_reply("freeze: guest RAM in hugepages cannot be frozen");
 		if (r == -EBUSY)
@@ -212,7 +226,7 @@ static void handle_line(struct client *c, const char *line)
 	if (!req || !json_is_object(req)) {
 		reply = error_reply("not a JSON object%s%s", req ? "" : ": ", req ? "" : jerr.text);
 	} else {
-		reply = handle(c->ctl, req);
+		reply = handle(c->ctl, c, req);
 		json_t *id = json_object_get(req, "id");
 
 		if (reply && id)

@@ -211,6 +211,16 @@ int vmm_machine_freeze(struct vmm_machine *m, bool resume, json_t **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+void vmm_machine_thaw(struct vmm_machine *m)
+{
+	if (m->state != VMM_MACHINE_PAUSED)
+		return;
+	vmm_machine_command_vcpus(m, VMM_VCPU_CMD_RESUME);
+	pthread_mutex_lock(&m->lock);
+	m->state = VMM_MACHINE_RUNNING;
+	pthread_mutex_unlock(&m->lock);
+}
+
 static int restore_devices(struct vmm_machine *m, const struct snapshot_image *img)
 {
 	const struct machine_snap_state *ms =

@@ -207,6 +207,9 @@ size_t vmm_machine_console_input(struct vmm_machine *m, const void *data, size_t
  * Returns 0, -EBUSY (not running or paused), -ENOTSUP (RAM in hugepages or
  * not in a memfd), or -errno of a save (the VM runs on as before). */
 int vmm_machine_freeze(struct vmm_machine *m, bool resume, json_t **ret);
+/* Lets vCPUs that a freeze left paused run again, without a "resumed"
+ * event (nobody was told they stopped). Device thread. */
+void vmm_machine_thaw(struct vmm_machine *m);
 /* Puts the state file at path into the just-created machine (vCPUs not
  * started). Returns 0, or -errno with the reason in err. */
 int vmm_machine_restore(struct vmm_machine *m, const char *path, char *err, size_t errlen);

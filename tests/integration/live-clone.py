@@ -6,7 +6,7 @@ are isolated between them; 20 clones of one running VM in one call all run;
 a cold clone of a running VM (no memory) is a stopped copy; the source is
 never left paused.
 usage: live-clone.py HVD_BINARY TEST_GUEST_ELF"""
-import os, re, socket, sys, tempfile
+import os, re, signal, socket, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hvdtest import Daemon, check, counters, finish, need_kvm, wait_for  # noqa: E402
@@ -109,13 +109,21 @@ with tempfile.TemporaryDirectory() as d:
         ctl.connect(os.path.join(d, "run", "vms", h.vm("src")["id"], "control.sock"))
         ctl.sendall(b'{"cmd": "freeze", "resume": false}\n')
         check(b'"paused"' in ctl.recv(65536), "paused behind hvd's back")
-        ctl.close()
         st, body = h.req("POST", "/v1/vms/src/pause")
+        ctl.close()
         check(st == 200 and body.get("state") == "paused",
               "pausing a VM its VMM already paused answers paused (hvd's record follows): %s %s"
               % (st, body))
         st, body = h.req("POST", "/v1/vms/src/resume")
         check(st == 200 and body.get("state") == "running", "resume works")
+
+        # a state file an interrupted live clone left in the runtime dir goes at restart
+        left = os.path.join(d, "run", "clone-00000000-0000-0000-0000-000000000000.state")
+        open(left, "w").close()
+        h.stop(signal.SIGKILL)
+        h.start()
+        check(not os.path.exists(left), "a restarted hvd removes state files of interrupted clones")
+        check(wait_for(lambda: h.vm("src").get("state") == "running", 10), "src still running after it")
     finally:
         h.stop_all_vms()
         wait_for(lambda: all(v["state"] in ("stopped", "crashed") for v in h.vms()), 60)

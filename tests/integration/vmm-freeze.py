@@ -26,10 +26,16 @@ def vmm(name, *args):
     return p, rt
 
 
-def ctl(rt, cmd, timeout=30):
+def connect(rt, timeout=30):
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(timeout)
     s.connect(os.path.join(rt, "control.sock"))
+    return s
+
+
+def ctl(rt, cmd, conn=None):
+    """One request; on its own connection unless conn is given."""
+    s = conn or connect(rt)
     s.sendall((json.dumps(cmd) + "\n").encode())
     buf = b""
     while True:
@@ -40,7 +46,8 @@ def ctl(rt, cmd, timeout=30):
         for line in buf.split(b"\n")[:-1]:
             o = json.loads(line)
             if "event" not in o:
-                s.close()
+                if not conn:
+                    s.close()
                 return o
 
 
@@ -61,7 +68,8 @@ try:
     check(wait_for(lambda: len(counters(console(art))) >= 3, 30), "source counts")
     check(set(gens(console(art))) == {0}, "a booted VM is generation 0")
 
-    r = ctl(art, {"cmd": "freeze", "resume": False})
+    held = connect(art)   # the freezer's connection stays open while it works
+    r = ctl(art, {"cmd": "freeze", "resume": False}, held)
     check(r and r.get("ok") and r.get("state") == "paused", "freeze leaves the VM paused on request")
     at_freeze = counters(console(art))[-1]
     pid = r["pid"]
@@ -75,7 +83,8 @@ try:
         f.write(state)
     time.sleep(0.3)
     check(counters(console(art))[-1] == at_freeze, "paused source does not count")
-    check(ctl(art, {"cmd": "resume"}).get("ok"), "source resumed")
+    check(ctl(art, {"cmd": "resume"}, held).get("ok"), "source resumed")
+    held.close()
 
     memimg = "/proc/%d/fd/%d" % (os.getpid(), memfd)
     b, brt = vmm("clone", "--restore", st, "--memory-file", memimg)
@@ -98,6 +107,25 @@ try:
     # a second freeze of the source (its RAM is copy-on-write now) works too
     r2 = ctl(art, {"cmd": "freeze"})
     check(r2 and r2.get("ok") and r2.get("state") == "running", "second freeze of the source")
+
+    # a freezer that goes away without resuming (its daemon died) does not
+    # leave the VM paused: the VMM resumes it by itself
+    held = connect(art)
+    r3 = ctl(art, {"cmd": "freeze", "resume": False}, held)
+    check(r3.get("state") == "paused", "frozen and left paused")
+    n = counters(console(art))[-1]
+    held.close()
+    check(wait_for(lambda: ctl(art, {"cmd": "status"}).get("state") == "running", 10),
+          "the VM runs again once its freezer's connection closed")
+    check(wait_for(lambda: counters(console(art))[-1] > n, 30), "and counts on")
+    # a VM the user paused stays paused whatever a freezer does
+    check(ctl(art, {"cmd": "pause"}).get("ok"), "paused by its owner")
+    held = connect(art)
+    ctl(art, {"cmd": "freeze", "resume": False}, held)
+    held.close()
+    time.sleep(0.5)
+    check(ctl(art, {"cmd": "status"}).get("state") == "paused", "and stays paused after a freezer left")
+    ctl(art, {"cmd": "resume"})
 
     # broken state files: refused, with a reason, exit 1, nothing started
     def refused(data, what, expect):
