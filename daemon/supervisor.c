@@ -558,16 +558,14 @@ static int spawn(struct sup *s, struct sup_vm *v, json_t *def, const struct sup_
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	struct argv a = { 0 };
-	char log_path[PATH_MAX], exe[PATH_MAX];
+	/* the daemon's own binary even after a package upgrade replaced the
+	 * file (its path then reads "... (deleted)"): VMMs match the daemon
+	 * that starts them until it is restarted */
+	static const char exe[] = "/proc/self/exe";
+	char log_path[PATH_MAX];
 	sigset_t none, dflt;
-	ssize_t n;
 	pid_t pid;
 	int r;
-
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -errno;
-	exe[n] = '\0';
 	if (mkdir(v->dir, 0750) < 0 && errno != EEXIST)
 		return -errno;
 	snprintf(log_path, sizeof(log_path), "%s/vmm.log", v->dir);
