@@ -1,8 +1,8 @@
 #!/bin/sh
 # hvd inside the testbed boots a real Debian-kernel guest from the mkimage image (issue 3):
 # it reaches /init (boot marker), sees its 2 vCPUs, mounts its ext4 virtio disk and reads
-# the file the host wrote, writes to it; `hvadm stop` stops it (the clean ACPI shutdown is
-# checked by hvd-shutdown.sh, not registered yet: the guest does not act on the button).
+# the file the host wrote, writes to it; `hvadm stop` shuts it down cleanly (ACPI power
+# button -> the guest's acpid -> poweroff -> ACPI S5), without hvd forcing the stop.
 # E2E_GUEST_QUIET= (empty) shows the guest kernel messages.
 # Needs: scripts/testbed --bin build/daemon/hvd --bin build/cli/hvadm (run-all adds them).
 . "${TB_E2E:-$(dirname "$0")}/lib/e2e.sh"
@@ -35,5 +35,9 @@ check "disk write/read back" grep -aq '^HVD-TEST name=disk result=pass' $L
 
 check "hvadm stop web01" $H stop web01
 check "state stopped after hvadm stop" wait_state web01 stopped 60
+console_wait web01 'HVD-SHUTDOWN' 10 >/dev/null
+check "guest shut down cleanly (HVD-SHUTDOWN on its console)" grep -aq 'HVD-SHUTDOWN' $L
+grep -aq 'HVD-SHUTDOWN' $L || { echo "--- console tail after the stop"; tail -n 15 $L; }
+check "it powered off by itself (ACPI S5, not forced)" grep -q 'ended: poweroff: ACPI S5' /tmp/hvd.log
 [ "$FAILED" = 0 ] || show_hvd_log
 exit $FAILED
