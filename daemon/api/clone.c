@@ -61,14 +61,20 @@ struct clone_job {
 	struct vm_frozen frozen;
 };
 
-/* The frozen image stays open for a while after the clones were spawned:
- * each VMM opens it (and the state file) while it starts. */
+/* The frozen image stays open after the clones were spawned until each
+ * VMM has opened it (and the state file): until no clone is "starting"
+ * any more, checked every IMAGE_CHECK_MS, at most IMAGE_HOLD_MS. */
 #define IMAGE_HOLD_MS 120000
+#define IMAGE_CHECK_MS 100
 
 struct image_hold {
 	uv_timer_t timer;
+	struct hvd *hvd;
 	int fd;
 	char state_path[PATH_MAX];
+	uint64_t waited_ms;
+	int count;
+	char ids[MAX_CLONES][37];
 };
 
 static void hold_closed(uv_handle_t *h)
@@ -76,16 +82,37 @@ static void hold_closed(uv_handle_t *h)
 	free(h->data);
 }
 
+static bool clones_started(struct image_hold *h)
+{
+	for (int i = 0; i < h->count; i++) {
+		struct store_vm vm;
+		bool starting;
+
+		if (store_vm_get(h->hvd->store, h->ids[i], &vm) < 0)
+			continue;   /* deleted meanwhile */
+		starting = !strcmp(vm.state, "starting");
+		store_vm_clear(&vm);
+		if (starting)
+			return false;
+	}
+	return true;
+}
+
 static void hold_expired(uv_timer_t *t)
 {
 	struct image_hold *h = t->data;
 
+	h->waited_ms += IMAGE_CHECK_MS;
+	if (h->waited_ms < IMAGE_HOLD_MS && !clones_started(h))
+		return;
+	uv_timer_stop(&h->timer);
 	close(h->fd);
 	unlink(h->state_path);
 	uv_close((uv_handle_t *)&h->timer, hold_closed);
 }
 
-static void hold_image(struct hvd *hvd, int fd, const char *state_path)
+static void hold_image(struct hvd *hvd, const struct clone_job *job, int fd,
+		       const char *state_path)
 {
 	struct image_hold *h = calloc(1, sizeof(*h));
 
@@ -93,11 +120,15 @@ static void hold_image(struct hvd *hvd, int fd, const char *state_path)
 		close(fd);   /* clones already running keep their mapping */
 		return;
 	}
+	h->hvd = hvd;
 	h->fd = fd;
+	h->count = job->count;
+	for (int i = 0; i < job->count; i++)
+		snprintf(h->ids[i], sizeof(h->ids[i]), "%s", job->vms[i].id);
 	snprintf(h->state_path, sizeof(h->state_path), "%s", state_path);
 	uv_timer_init(hvd->loop, &h->timer);
 	h->timer.data = h;
-	uv_timer_start(&h->timer, hold_expired, IMAGE_HOLD_MS, 0);
+	uv_timer_start(&h->timer, hold_expired, IMAGE_CHECK_MS, IMAGE_CHECK_MS);
 	uv_unref((uv_handle_t *)&h->timer);
 }
 
@@ -336,7 +367,7 @@ static void start_clones(struct hvd *hvd, struct clone_job *job, struct ops_run 
 		json_object_set(run->op.result, "start_failed", failed);
 	json_decref(failed);
 	if (job->with_memory) {
-		hold_image(hvd, job->frozen.memory_fd, job->state_path);
+		hold_image(hvd, job, job->frozen.memory_fd, job->state_path);
 		job->frozen.memory_fd = -1;
 		job->state_path[0] = 0;   /* the hold removes it */
 	}

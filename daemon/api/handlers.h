@@ -35,6 +35,8 @@ void api_vm_migrate(struct api_request *req);
 /* start-up: removes snapshots a previous daemon did not finish */
 struct hvd;
 void api_snapshots_recover(struct hvd *hvd);
+/* Removes the files of every snapshot of VM vm_id (its rows are gone). */
+void api_snapshots_remove_files(struct hvd *hvd, const char *vm_id);
 
 /* operations.c */
 void api_ops_list(struct api_request *req);

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -258,9 +259,9 @@ static int snap_done(struct ops_run *run, int r)
 		snprintf(run->op.message, sizeof(run->op.message), "restored %s from %s", j->vm_name, j->snap.name);
 		return 0;
 	}
+	j->snap.size_bytes = (int64_t)(j->total + (j->memory ? j->frozen.memory_bytes : 0));
 	if (r == 0)
-		r = store_snapshot_set_ready(hvd->store, j->snap.id,
-					     (int64_t)(j->total + (j->memory ? j->frozen.memory_bytes : 0)));
+		r = store_snapshot_set_ready(hvd->store, j->snap.id, j->snap.size_bytes);
 	if (r < 0) {
 		vm_disks_remove_path(j->snap.path);
 		store_snapshot_delete(hvd->store, j->snap.id);
@@ -586,6 +587,52 @@ out:
 	store_vm_clear(&vm);
 }
 
+void api_snapshots_remove_files(struct hvd *hvd, const char *vm_id)
+{
+	char dir[PATH_MAX], sub[PATH_MAX + 300];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%.3000s/snapshots/%.36s", hvd->cfg.state_dir, vm_id);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+			vm_disks_remove_path(sub);
+		}
+	closedir(d);
+	vm_disks_remove_path(dir);
+}
+
+/* Snapshot directories of VMs that no longer exist (deleted while an
+ * older hvd, which left them, ran). */
+static void sweep_orphan_snapshots(struct hvd *hvd)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%.3000s/snapshots", hvd->cfg.state_dir);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct store_vm vm;
+
+		if (de->d_name[0] == '.' || strlen(de->d_name) != 36)
+			continue;
+		if (store_vm_get(hvd->store, de->d_name, &vm) == 0) {
+			store_vm_clear(&vm);
+			continue;
+		}
+		log_notice("recovery: removing snapshots of deleted VM %s", de->d_name);
+		api_snapshots_remove_files(hvd, de->d_name);
+	}
+	closedir(d);
+}
+
 /* Removes snapshots a previous daemon did not finish (rows 'creating'). */
 static int sweep_one(const struct store_snapshot *snap, void *ud)
 {
@@ -600,6 +647,7 @@ static int sweep_one(const struct store_snapshot *snap, void *ud)
 void api_snapshots_recover(struct hvd *hvd)
 {
 	store_snapshot_list(hvd->store, NULL, "creating", sweep_one, hvd);
+	sweep_orphan_snapshots(hvd);
 }
 
 void api_vm_migrate(struct api_request *req)

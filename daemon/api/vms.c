@@ -337,8 +337,10 @@ void api_vms_delete(struct api_request *req)
 	events_publish(hvd, "vm.deleted", json_pack("{s:o}", "vm", events_vm_ref(vm.id, vm.name)));
 	if (commit(req) < 0)
 		goto out;
-	/* disks hvd made itself (clones) go with the VM; others are the user's */
+	/* disks hvd made itself (clones) go with the VM; others are the user's;
+	 * its snapshots (rows gone with the VM) take their files along */
 	vm_disks_remove_owned(hvd, &vm);
+	api_snapshots_remove_files(hvd, vm.id);
 	log_info("api: deleted VM %s (%s)", vm.name, vm.id);
 	api_reply_empty(req, 204);
 out:

@@ -62,6 +62,14 @@ with tempfile.TemporaryDirectory() as d:
         check(res.get("vms") == ["c1"] and "source_paused_ms" in res,
               "result names the clone and the source's pause (%s ms)" % res.get("source_paused_ms"))
         check(wait_for(lambda: h.vm("c1").get("state") == "running", 30), "c1 is running")
+
+        def daemon_memfds():
+            fds = os.path.join("/proc", str(h.p.pid), "fd")
+            return [f for f in os.listdir(fds) if "memfd:" in os.readlink(os.path.join(fds, f))]
+        check(wait_for(lambda: not daemon_memfds(), 10),
+              "once the clone runs, hvd lets go of the frozen RAM image")
+        check(not [f for f in os.listdir(os.path.join(d, "run")) if f.startswith("clone-")],
+              "and of the clone's state file")
         check(wait_for(lambda: len(gens(h.console("c1"))) >= 3, 30), "c1 counts")
         cc = counters(h.console("c1"))
         check(cc and cc[0] >= before, "c1 continues the source's count (src %d before, c1 first %s)"

@@ -45,6 +45,7 @@ def memory_snapshot_cases(h, d, disk):
     snap = done.get("result", {}).get("snapshot", {})
     check(st == 202 and done["status"] == "success" and snap.get("memory") is True,
           "a memory snapshot of a running VM succeeds: %s" % done.get("error"))
+    check(snap.get("size_bytes", 0) > 0, "its result says how big it is (%s bytes)" % snap.get("size_bytes"))
     check(wait_for(lambda: h.vm("v1")["state"] == "running", 10), "and the VM runs on")
     vid = h.vm("v1")["id"]
     sdir = os.path.join(d, "state", "snapshots", vid, snap.get("id", "x"))
@@ -154,6 +155,12 @@ with tempfile.TemporaryDirectory() as d:
         check(st == 204 and not os.path.exists(sdir), "DELETE removes the snapshot and its files")
         st, _ = h.req("DELETE", "/v1/vms/v1/snapshots/s1")
         check(st == 404, "deleting it again is 404")
+        # deleting the VM takes its remaining snapshots' files along
+        vdir = os.path.join(d, "state", "snapshots", vm["id"])
+        check(os.path.isdir(vdir) and os.listdir(vdir), "v1 still has snapshots on disk")
+        wait_for(lambda: h.vm("v1")["state"] in ("stopped", "crashed"), 30)
+        st, _ = h.req("DELETE", "/v1/vms/v1")
+        check(st == 204 and not os.path.exists(vdir), "DELETE of the VM removes its snapshots' files")
 
         # a daemon killed while copying: the half-made snapshot is gone after restart
         big = os.path.join(d, "big.img")
