@@ -25,7 +25,7 @@ NORMAL, WINDOW = 18, 8.0
 def passes(h, name):
     text = h.console(name)
     fails = text.count("BLK FAIL")
-    m = re.findall(r"BLKLOOP (\d+)", text)
+    m = re.findall(r"BLKLOOP (\d+)\r?\n", text)   # whole lines: "BLKLOOP 1" may be "BLKLOOP 123" in the making
     return (int(m[-1]) if m else 0), fails
 
 
