@@ -41,6 +41,8 @@ bench: build
 	$(BUILD)/bench/bench-api $(BUILD)/daemon/hvd
 	python3 bench/restart.py $(BUILD)/daemon/hvd $(BUILD)/tests/guest/test-guest.elf
 	python3 bench/density.py $(BUILD)/daemon/hvd $(BUILD)/tests/guest/test-guest.elf
+	python3 bench/clone.py $(BUILD)/daemon/hvd $(BUILD)/tests/guest/test-guest.elf
+	python3 bench/snapshot.py $(BUILD)/daemon/hvd $(BUILD)/tests/guest/test-guest.elf
 
 install: build
 	$(MESON) install -C $(BUILD)

@@ -116,7 +116,7 @@ def wait_for(pred, timeout=60, step=0.05):
 
 
 def counters(text):
-    return [int(x) for x in re.findall(r"counter=(\d+)", text)]
+    return [int(x) for x in re.findall(r"counter=(\d+)(?=[ \r\n])", text)]   # whole numbers only
 
 
 def last_counter(h, name):
