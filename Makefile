@@ -43,6 +43,7 @@ bench: build
 	python3 bench/density.py $(BUILD)/daemon/hvd $(BUILD)/tests/guest/test-guest.elf
 	python3 bench/clone.py $(BUILD)/daemon/hvd $(BUILD)/tests/guest/test-guest.elf
 	python3 bench/snapshot.py $(BUILD)/daemon/hvd $(BUILD)/tests/guest/test-guest.elf
+	bench/boot || [ $$? = 77 ]
 
 install: build
 	$(MESON) install -C $(BUILD)
