@@ -53,6 +53,12 @@ int vmm_memory_create(const char *name, uint64_t size, bool hugepages, struct gu
 		return r;
 	}
 	(void)madvise(p, size, MADV_DONTDUMP);
+	/* 2 MiB pages where the host allows them for shared memory
+	 * (transparent_hugepage/shmem_enabled = advise): fewer TLB misses and
+	 * nested page faults for the guest, and a freeze has 512 times fewer
+	 * page table entries to drop */
+	if (!hugepages)
+		(void)madvise(p, size, MADV_HUGEPAGE);
 	*ret = (struct guest_mem){ .host = p, .size = size, .fd = fd,
 				   .low_size = size < GUEST_MEM_HOLE_START ? size : GUEST_MEM_HOLE_START };
 	return 0;
@@ -83,6 +89,7 @@ int vmm_memory_open_image(const char *path, uint64_t size, struct guest_mem *ret
 		goto fail;
 	}
 	(void)madvise(p, size, MADV_DONTDUMP);
+	(void)madvise(p, size, MADV_HUGEPAGE);   /* the image's 2 MiB pages, mapped whole */
 	*ret = (struct guest_mem){ .host = p, .size = size, .fd = fd, .frozen = true,
 				   .low_size = size < GUEST_MEM_HOLE_START ? size : GUEST_MEM_HOLE_START };
 	return 0;
