@@ -194,33 +194,6 @@ static int register_host(struct hvd *hvd)
 	return store_host_put(hvd->store, &h);
 }
 
-/* Removes disk directories of VMs that do not exist: copies a clone was
- * making when the previous daemon died. */
-static void sweep_orphan_disks(struct hvd *hvd)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/disks", hvd->cfg.state_dir);
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		struct store_vm vm;
-
-		if (de->d_name[0] == '.' || strlen(de->d_name) != 36)
-			continue;
-		if (store_vm_get(hvd->store, de->d_name, &vm) == 0) {
-			store_vm_clear(&vm);
-			continue;
-		}
-		log_notice("recovery: removing half-made disks in %s/%s", path, de->d_name);
-		vm_disks_remove_dir(hvd, de->d_name);
-	}
-	closedir(d);
-}
-
 /* Removes the state files of live clones a previous daemon was making
  * (runtime_dir/clone-<id>.state); the clones that did start have read
  * theirs. */
@@ -482,7 +455,8 @@ int main(int argc, char **argv)
 	r = store_op_fail_running(hvd.store, "interrupted: the daemon restarted while it ran");
 	if (r > 0)
 		log_notice("recovery: %d operation(s) interrupted by the previous daemon marked failed", r);
-	sweep_orphan_disks(&hvd);
+	/* disk copies a clone was making when the previous daemon died */
+	vm_dirs_sweep_orphans(&hvd, "disks", "the half-made disks", vm_disks_remove_dir);
 	sweep_clone_states(&hvd);
 	check_shmem_thp();
 	api_snapshots_recover(&hvd);

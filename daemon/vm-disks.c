@@ -53,6 +53,33 @@ void vm_disks_remove_dir(struct hvd *hvd, const char *vm_id)
 	vm_disks_remove_path(path);
 }
 
+void vm_dirs_sweep_orphans(struct hvd *hvd, const char *sub, const char *what,
+			   void (*remove)(struct hvd *hvd, const char *vm_id))
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/%s", hvd->cfg.state_dir, sub);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct store_vm vm;
+
+		if (de->d_name[0] == '.' || strlen(de->d_name) != 36)
+			continue;
+		if (store_vm_get(hvd->store, de->d_name, &vm) == 0) {
+			store_vm_clear(&vm);
+			continue;
+		}
+		log_notice("recovery: removing %s of VM %s, which does not exist (%s/%s)", what,
+			   de->d_name, path, de->d_name);
+		remove(hvd, de->d_name);
+	}
+	closedir(d);
+}
+
 void vm_disks_remove_owned(struct hvd *hvd, const struct store_vm *vm)
 {
 	vm_disks_remove_dir(hvd, vm->id);

@@ -18,3 +18,8 @@ void vm_disks_remove_path(const char *dir);
 void vm_disks_remove_dir(struct hvd *hvd, const char *vm_id);
 /* Same, for a VM being deleted. */
 void vm_disks_remove_owned(struct hvd *hvd, const struct store_vm *vm);
+/* Start-up recovery: for every entry of state_dir/<sub>/ named like a VM id
+ * whose VM does not exist, logs that its <what> go and calls
+ * remove(hvd, vm_id). */
+void vm_dirs_sweep_orphans(struct hvd *hvd, const char *sub, const char *what,
+			   void (*remove)(struct hvd *hvd, const char *vm_id));

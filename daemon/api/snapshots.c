@@ -606,33 +606,6 @@ void api_snapshots_remove_files(struct hvd *hvd, const char *vm_id)
 	vm_disks_remove_path(dir);
 }
 
-/* Snapshot directories of VMs that no longer exist (deleted while an
- * older hvd, which left them, ran). */
-static void sweep_orphan_snapshots(struct hvd *hvd)
-{
-	char dir[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%.3000s/snapshots", hvd->cfg.state_dir);
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		struct store_vm vm;
-
-		if (de->d_name[0] == '.' || strlen(de->d_name) != 36)
-			continue;
-		if (store_vm_get(hvd->store, de->d_name, &vm) == 0) {
-			store_vm_clear(&vm);
-			continue;
-		}
-		log_notice("recovery: removing snapshots of deleted VM %s", de->d_name);
-		api_snapshots_remove_files(hvd, de->d_name);
-	}
-	closedir(d);
-}
-
 /* Removes snapshots a previous daemon did not finish (rows 'creating'). */
 static int sweep_one(const struct store_snapshot *snap, void *ud)
 {
@@ -647,7 +620,8 @@ static int sweep_one(const struct store_snapshot *snap, void *ud)
 void api_snapshots_recover(struct hvd *hvd)
 {
 	store_snapshot_list(hvd->store, NULL, "creating", sweep_one, hvd);
-	sweep_orphan_snapshots(hvd);
+	/* those of VMs deleted while an older hvd, which left them, ran */
+	vm_dirs_sweep_orphans(hvd, "snapshots", "the snapshots", api_snapshots_remove_files);
 }
 
 void api_vm_migrate(struct api_request *req)

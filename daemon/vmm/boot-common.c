@@ -14,7 +14,7 @@
 
 unsigned vmm_e820_build(uint64_t ram_size, struct vmm_e820_entry *out, unsigned max)
 {
-	uint64_t low = ram_size < GUEST_MEM_HOLE_START ? ram_size : GUEST_MEM_HOLE_START;
+	uint64_t low = guest_mem_low_part(ram_size);
 	struct vmm_e820_entry e[] = {
 		{ 0, VMM_MPTABLE_START, VMM_E820_RAM },
 		{ VMM_MPTABLE_START, VMM_EBDA_END - VMM_MPTABLE_START, VMM_E820_RESERVED },

@@ -28,6 +28,12 @@ struct guest_mem {
 /* Host pointer to guest range [gpa, gpa + len), or NULL if the range is
  * empty-overflowing or not entirely inside guest RAM. len == 0 is allowed
  * and checks only gpa <= size. */
+/* How much of size bytes of RAM sits at guest physical 0. */
+static inline uint64_t guest_mem_low_part(uint64_t size)
+{
+	return size < GUEST_MEM_HOLE_START ? size : GUEST_MEM_HOLE_START;
+}
+
 /* Bytes of RAM at guest physical 0. */
 static inline uint64_t guest_mem_low(const struct guest_mem *m)
 {

@@ -24,7 +24,7 @@
 #include "machine.h"
 #include "sandbox.h"
 
-static uint64_t now_ns(void)
+uint64_t vmm_now_ns(void)
 {
 	struct timespec ts;
 
@@ -178,7 +178,7 @@ json_t *vmm_machine_status(struct vmm_machine *m)
 			 "ok", 1, "name", m->cfg.name ? m->cfg.name : "",
 			 "state", vmm_machine_state_name(m->state), "pid", (int)getpid(),
 			 "vcpus", (int)m->nvcpus, "memory_mib", (json_int_t)m->cfg.memory_mib,
-			 "uptime_ms", (json_int_t)((now_ns() - m->start_ns) / 1000000),
+			 "uptime_ms", (json_int_t)((vmm_now_ns() - m->start_ns) / 1000000),
 			 "kernel", m->cfg.kernel ? m->cfg.kernel : m->cfg.restore,
 			 "sandbox", "uid", (int)getuid(), "seccomp", seccomp,
 			 "generation", (int)__atomic_load_n(&m->gen_port.generation,
@@ -205,7 +205,7 @@ json_t *vmm_machine_stats(struct vmm_machine *m)
 	return json_pack("{s:b, s:s, s:I, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I},"
 			 " s:{s:i, s:i}}",
 		"ok", 1, "state", vmm_machine_state_name(m->state),
-		"uptime_ms", (json_int_t)((now_ns() - m->start_ns) / 1000000),
+		"uptime_ms", (json_int_t)((vmm_now_ns() - m->start_ns) / 1000000),
 		"vcpus", vcpus,
 		"memory", "guest_bytes", (json_int_t)m->mem.size,
 		"rss_bytes", (json_int_t)(proc_status_kib(m, "VmRSS") << 10),
@@ -367,7 +367,7 @@ int vmm_machine_run(struct vmm_machine *m)
 	char why[200];
 	int r;
 
-	m->start_ns = now_ns();
+	m->start_ns = vmm_now_ns();
 	r = open_console(m);
 	if (r < 0) {
 		snprintf(why, sizeof(why), "opening the console log: %s", strerror(-r));

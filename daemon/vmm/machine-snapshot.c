@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 #include "machine.h"
 #include "memory.h"
@@ -39,14 +38,6 @@ struct machine_snap_state {
 	uint32_t generation;
 	uint32_t reserved[7];   /* 0 */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* The machine's shape, compared byte for byte on restore. */
 static void machine_config(const struct vmm_machine *m, char *buf, size_t size)
@@ -172,7 +163,7 @@ int vmm_machine_freeze(struct vmm_machine *m, bool resume, json_t **ret)
 		return -EBUSY;
 	if (m->mem.fd < 0 || m->cfg.hugepages)
 		return -ENOTSUP;
-	t0 = now_ns();
+	t0 = vmm_now_ns();
 	if (was_running && vmm_machine_command_vcpus(m, VMM_VCPU_CMD_PAUSE))
 		return -EBUSY;   /* a vCPU died: the stop is on its way */
 	r = save_image(m, &img);
@@ -190,7 +181,7 @@ int vmm_machine_freeze(struct vmm_machine *m, bool resume, json_t **ret)
 		m->state = VMM_MACHINE_PAUSED;
 		pthread_mutex_unlock(&m->lock);
 	}
-	paused_ns = now_ns() - t0;
+	paused_ns = vmm_now_ns() - t0;
 	if (r == 0)
 		r = encode_to_memfd(img, &state_fd, &state_len);
 	snapshot_image_free(img);

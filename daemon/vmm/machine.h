@@ -213,6 +213,8 @@ void vmm_machine_thaw(struct vmm_machine *m);
 /* Puts the state file at path into the just-created machine (vCPUs not
  * started). Returns 0, or -errno with the reason in err. */
 int vmm_machine_restore(struct vmm_machine *m, const char *path, char *err, size_t errlen);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t vmm_now_ns(void);
 /* Sends cmd to every vCPU; returns how many are stopped. Device thread. */
 int vmm_machine_command_vcpus(struct vmm_machine *m, enum vmm_vcpu_cmd cmd);
 

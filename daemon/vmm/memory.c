@@ -60,7 +60,7 @@ int vmm_memory_create(const char *name, uint64_t size, bool hugepages, struct gu
 	if (!hugepages)
 		(void)madvise(p, size, MADV_HUGEPAGE);
 	*ret = (struct guest_mem){ .host = p, .size = size, .fd = fd,
-				   .low_size = size < GUEST_MEM_HOLE_START ? size : GUEST_MEM_HOLE_START };
+				   .low_size = guest_mem_low_part(size) };
 	return 0;
 }
 
@@ -91,7 +91,7 @@ int vmm_memory_open_image(const char *path, uint64_t size, struct guest_mem *ret
 	(void)madvise(p, size, MADV_DONTDUMP);
 	(void)madvise(p, size, MADV_HUGEPAGE);   /* the image's 2 MiB pages, mapped whole */
 	*ret = (struct guest_mem){ .host = p, .size = size, .fd = fd, .frozen = true,
-				   .low_size = size < GUEST_MEM_HOLE_START ? size : GUEST_MEM_HOLE_START };
+				   .low_size = guest_mem_low_part(size) };
 	return 0;
 fail:
 	close(fd);

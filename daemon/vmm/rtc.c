@@ -82,7 +82,7 @@ const struct vmm_io_ops vmm_rtc_io_ops = {
 
 int vmm_rtc_init(struct vmm_rtc *rtc, uint64_t ram_size)
 {
-	uint64_t low = ram_size < GUEST_MEM_HOLE_START ? ram_size : GUEST_MEM_HOLE_START;
+	uint64_t low = guest_mem_low_part(ram_size);
 	uint64_t high = (ram_size - low) >> 16;   /* above 4 GiB, 64 KiB units */
 	uint64_t ext_kib = low > (1u << 20) ? (low - (1u << 20)) >> 10 : 0;
 	uint64_t above16 = low > (16u << 20) ? (low - (16u << 20)) >> 16 : 0;

@@ -136,31 +136,28 @@ static uint32_t xsave_size(int vm_fd)
 	return check_ext(vm_fd, KVM_CAP_XSAVE) > 0 ? XSAVE_LEGACY_SIZE : 0;
 }
 
+/* The fields kvm_sregs and kvm_sregs2 share, from s into a zeroed *ret. */
+#define COPY_COMMON_SREGS(ret, s) do {						\
+	memset((ret), 0, sizeof(*(ret)));					\
+	(ret)->cs = (s)->cs; (ret)->ds = (s)->ds; (ret)->es = (s)->es;		\
+	(ret)->fs = (s)->fs; (ret)->gs = (s)->gs; (ret)->ss = (s)->ss;		\
+	(ret)->tr = (s)->tr; (ret)->ldt = (s)->ldt;				\
+	(ret)->gdt = (s)->gdt; (ret)->idt = (s)->idt;				\
+	(ret)->cr0 = (s)->cr0; (ret)->cr2 = (s)->cr2; (ret)->cr3 = (s)->cr3;	\
+	(ret)->cr4 = (s)->cr4; (ret)->cr8 = (s)->cr8;				\
+	(ret)->efer = (s)->efer;						\
+	(ret)->apic_base = (s)->apic_base;					\
+} while (0)
+
 static void sregs_to_sregs2(const struct kvm_sregs *s, struct kvm_sregs2 *ret)
 {
-	memset(ret, 0, sizeof(*ret));
-	ret->cs = s->cs; ret->ds = s->ds; ret->es = s->es;
-	ret->fs = s->fs; ret->gs = s->gs; ret->ss = s->ss;
-	ret->tr = s->tr; ret->ldt = s->ldt;
-	ret->gdt = s->gdt; ret->idt = s->idt;
-	ret->cr0 = s->cr0; ret->cr2 = s->cr2; ret->cr3 = s->cr3;
-	ret->cr4 = s->cr4; ret->cr8 = s->cr8;
-	ret->efer = s->efer;
-	ret->apic_base = s->apic_base;
+	COPY_COMMON_SREGS(ret, s);
 }
 
 /* No pending-interrupt bit: vCPU events carry the injected interrupt. */
 static void sregs2_to_sregs(const struct kvm_sregs2 *s, struct kvm_sregs *ret)
 {
-	memset(ret, 0, sizeof(*ret));
-	ret->cs = s->cs; ret->ds = s->ds; ret->es = s->es;
-	ret->fs = s->fs; ret->gs = s->gs; ret->ss = s->ss;
-	ret->tr = s->tr; ret->ldt = s->ldt;
-	ret->gdt = s->gdt; ret->idt = s->idt;
-	ret->cr0 = s->cr0; ret->cr2 = s->cr2; ret->cr3 = s->cr3;
-	ret->cr4 = s->cr4; ret->cr8 = s->cr8;
-	ret->efer = s->efer;
-	ret->apic_base = s->apic_base;
+	COPY_COMMON_SREGS(ret, s);
 }
 
 /* Reads every wanted MSR this vCPU has into st->msrs. */

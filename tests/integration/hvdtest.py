@@ -119,6 +119,11 @@ def counters(text):
     return [int(x) for x in re.findall(r"counter=(\d+)(?=[ \r\n])", text)]   # whole numbers only
 
 
+def gens(text):
+    """The test guest's generation on whole console lines ("counter=N gen=G")."""
+    return [int(g) for g in re.findall(r"gen=(\d+)\r?\n", text)]
+
+
 def last_counter(h, name):
     c = counters(h.console(name))
     return c[-1] if c else -1

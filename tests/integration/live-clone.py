@@ -6,10 +6,10 @@ are isolated between them; 20 clones of one running VM in one call all run;
 a cold clone of a running VM (no memory) is a stopped copy; the source is
 never left paused.
 usage: live-clone.py HVD_BINARY TEST_GUEST_ELF"""
-import os, re, signal, socket, sys, tempfile
+import os, signal, socket, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hvdtest import Daemon, check, counters, finish, need_kvm, wait_for  # noqa: E402
+from hvdtest import Daemon, check, counters, finish, gens, need_kvm, wait_for  # noqa: E402
 
 HVD, GUEST = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 need_kvm()
@@ -17,10 +17,6 @@ need_kvm()
 
 def wait_op(h, op, timeout=300):
     return h.req("GET", "/v1/operations/%s/wait?timeout=%d" % (op["id"], timeout), timeout=timeout + 10)[1]
-
-
-def gens(text):
-    return [int(g) for g in re.findall(r"gen=(\d+)\r?\n", text)]
 
 
 def read_at(path, off, n):

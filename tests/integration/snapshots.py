@@ -5,10 +5,10 @@ name conflicts, wrong states, and recovery of a snapshot a killed daemon
 left half-made.
 usage: snapshots.py HVD_BINARY TEST_GUEST_ELF
 """
-import os, re, signal, sys, tempfile, time
+import os, signal, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hvdtest import Daemon, check, counters, finish, wait_for  # noqa: E402
+from hvdtest import Daemon, check, counters, finish, gens, wait_for  # noqa: E402
 
 HVD, GUEST = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 kvm = os.access("/dev/kvm", os.R_OK | os.W_OK)
@@ -29,10 +29,6 @@ def read_at(path, off, n):
     with open(path, "rb") as f:
         f.seek(off)
         return f.read(n)
-
-
-def gens(text):
-    return [int(g) for g in re.findall(r"gen=(\d+)\r?\n", text)]
 
 
 def memory_snapshot_cases(h, d, disk):

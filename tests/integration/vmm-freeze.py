@@ -6,10 +6,10 @@ from the same value in their own memory; the generation counter tells the
 copy apart; broken state files are refused with a clear message.
 
 usage: vmm-freeze.py HVD TEST_GUEST"""
-import json, os, re, shutil, socket, subprocess, sys, tempfile, time
+import json, os, shutil, socket, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hvdtest import check, counters, finish, need_kvm, wait_for  # noqa: E402
+from hvdtest import check, counters, finish, gens, need_kvm, wait_for  # noqa: E402
 
 HVD, GUEST = sys.argv[1], sys.argv[2]
 need_kvm()
@@ -57,10 +57,6 @@ def console(rt):
             return f.read()
     except FileNotFoundError:
         return ""
-
-
-def gens(text):
-    return [int(g) for g in re.findall(r"gen=(\d+)\n", text)]   # whole lines only
 
 
 try:
