@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "disk-copy.h"
 #include "supervisor.h"
 #include "vm-freeze.h"
 
@@ -113,42 +114,6 @@ static int ctl_request(int fd, const char *cmd, json_t *extra, json_t **ret)
 	return r;
 }
 
-/* Copies what /proc/pid/fd/n holds into a new file at path. */
-static int copy_state(pid_t pid, int n, uint64_t bytes, const char *path)
-{
-	char src[64], buf[65536];
-	uint64_t done = 0;
-	int in, out, r = 0;
-
-	snprintf(src, sizeof(src), "/proc/%d/fd/%d", (int)pid, n);
-	in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -errno;
-	out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (out < 0) {
-		r = -errno;
-		close(in);
-		return r;
-	}
-	while (done < bytes && r == 0) {
-		ssize_t k = pread(in, buf, sizeof(buf), (off_t)done);
-
-		if (k <= 0)
-			r = k < 0 ? -errno : -EIO;
-		else if (write(out, buf, (size_t)k) != k)
-			r = -EIO;
-		else
-			done += (uint64_t)k;
-	}
-	if (r == 0 && fsync(out) < 0)
-		r = -errno;
-	close(in);
-	close(out);
-	if (r < 0)
-		unlink(path);
-	return r;
-}
-
 int vm_freeze(struct hvd *hvd, const char *vm_id, bool with_memory, const char *state_path,
 	      struct vm_frozen *ret, char *err, size_t errlen)
 {
@@ -197,9 +162,9 @@ int vm_freeze(struct hvd *hvd, const char *vm_id, bool with_memory, const char *
 				 strerror(-r));
 			goto fail;
 		}
-		r = copy_state(pid, (int)json_integer_value(json_object_get(resp, "state_fd")),
-			       (uint64_t)json_integer_value(json_object_get(resp, "state_bytes")),
-			       state_path);
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid,
+			 (int)json_integer_value(json_object_get(resp, "state_fd")));
+		r = disk_copy_sparse(path, state_path, NULL, NULL);   /* fsynced, 0600 */
 		if (r < 0) {
 			snprintf(err, errlen, "cannot save the VM state to %s: %s", state_path,
 				 strerror(-r));
