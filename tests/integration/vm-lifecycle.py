@@ -153,7 +153,9 @@ with tempfile.TemporaryDirectory() as d:
         again = wait_for(lambda: (lambda a: a if a == running else None)(
             sorted(v["name"] for v in h.req("GET", "/v1/vms?state=running")[1]["vms"])), 15) or \
             sorted(v["name"] for v in h.req("GET", "/v1/vms?state=running")[1]["vms"])
-        check(running == again and len(again) >= 5, "after kill -9 of hvd, the same %d VMs run" % len(again))
+        check(running == again and len(again) >= 5, "after kill -9 of hvd, the same %d VMs run%s" % (
+            len(again), "" if running == again else " (before %s, after %s; states %s)" % (
+                running, again, {v["name"]: v["state"] for v in h.vms()})))
         st, vm = h.req("POST", "/v1/vms/g6/pause")
         st2, vm2 = h.req("POST", "/v1/vms/g6/resume")
         check(st == 200 and st2 == 200 and vm2["state"] == "running", "re-attached VMs pause and resume")

@@ -24,11 +24,11 @@ struct tguest {
 
 static inline void tguest_init(struct tguest *g)
 {
-	g->mem.host = aligned_alloc(4096, TG_RAM);
+	/* the whole struct: a tguest on the stack holds garbage otherwise
+	 * (guest_mem has more fields than these, e.g. low_size) */
+	*g = (struct tguest){ .mem = { .host = aligned_alloc(4096, TG_RAM), .size = TG_RAM, .fd = -1 },
+			      .next = 0x1000 };
 	memset(g->mem.host, 0, TG_RAM);
-	g->mem.size = TG_RAM;
-	g->mem.fd = -1;
-	g->next = 0x1000;
 }
 
 static inline void tguest_fini(struct tguest *g)
