@@ -31,6 +31,9 @@
 #include "supervisor.h"
 #include "vmm-client.h"
 
+/* a VMM binds its control socket a few ms after it was spawned: retries
+ * start at 1 ms and double up to 20 ms */
+#define CONNECT_RETRY_FIRST_MS 1
 #define CONNECT_RETRY_MS 20
 #define CONNECT_TIMEOUT_MS 15000
 #define FORCE_GRACE_MS 5000
@@ -75,6 +78,7 @@ struct sup_vm {
 	int open_handles;
 	struct vmmc *ctl;
 	int64_t connect_deadline;
+	unsigned retry_ms;
 	bool connected_once;
 	bool stop_requested;
 	bool forced;
@@ -318,6 +322,14 @@ static void on_retry(uv_timer_t *t)
 	try_connect(t->data);
 }
 
+static void retry_later(struct sup_vm *v)
+{
+	if (v->retry_ms == 0)
+		v->retry_ms = CONNECT_RETRY_FIRST_MS;
+	uv_timer_start(&v->timer, on_retry, v->retry_ms, 0);
+	v->retry_ms = v->retry_ms * 2 > CONNECT_RETRY_MS ? CONNECT_RETRY_MS : v->retry_ms * 2;
+}
+
 static void ctl_connect_failed(struct vmmc *c, int err, void *ud)
 {
 	struct sup_vm *v = ud;
@@ -335,7 +347,7 @@ static void ctl_connect_failed(struct vmmc *c, int err, void *ud)
 		kill(v->pid, SIGKILL);
 		return;
 	}
-	uv_timer_start(&v->timer, on_retry, CONNECT_RETRY_MS, 0);
+	retry_later(v);
 }
 
 static const struct vmmc_ops ctl_ops = {
@@ -353,7 +365,7 @@ static void try_connect(struct sup_vm *v)
 		return;
 	snprintf(path, sizeof(path), "%s/control.sock", v->dir);
 	if (vmmc_connect(v->sup->hvd->loop, path, &ctl_ops, v, &v->ctl) < 0)
-		uv_timer_start(&v->timer, on_retry, CONNECT_RETRY_MS, 0);
+		retry_later(v);
 }
 
 /* ---- the process ---- */
@@ -435,6 +447,7 @@ static int start_watching(struct sup_vm *v, pid_t pid, bool child)
 	v->open_handles++;
 	uv_poll_start(&v->pidpoll, UV_READABLE, on_pidfd);
 	v->connect_deadline = store_now_ms() + CONNECT_TIMEOUT_MS;
+	v->retry_ms = CONNECT_RETRY_FIRST_MS;
 	try_connect(v);
 	return 0;
 }

@@ -166,6 +166,11 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 		fail(err, errlen, r, "mapping guest RAM");
 		goto out;
 	}
+	r = vmm_vm_create_irqchip(&m->vm);
+	if (r < 0) {
+		fail(err, errlen, r, "creating the in-kernel irqchip");
+		goto out;
+	}
 	r = vmm_machine_add_devices(m, err, errlen);
 	if (r < 0)
 		goto out;

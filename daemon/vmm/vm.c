@@ -30,24 +30,32 @@ int vmm_vm_create(const struct vmm_kvm *kvm, struct vmm_vm *ret)
 	}
 	if (kvm->tss_addr && ioctl(vm.fd, KVM_SET_TSS_ADDR, (unsigned long)VMM_TSS_ADDR) < 0)
 		goto fail;
-	if (kvm->irqchip) {
-		if (ioctl(vm.fd, KVM_CREATE_IRQCHIP, 0) < 0)
-			goto fail;
-		vm.irqchip = true;
-	}
-	if (vm.irqchip && kvm->pit2) {
-		struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-
-		if (ioctl(vm.fd, KVM_CREATE_PIT2, &pit) < 0)
-			goto fail;
-		vm.pit = true;
-	}
 	*ret = vm;
 	return 0;
 fail:
 	r = -errno;
 	close(vm.fd);
 	return r;
+}
+
+/* After the RAM slots: a memory slot change once the irqchip exists waits
+ * for an SRCU grace period (5-10 ms measured here, asleep), before it
+ * costs nothing. */
+int vmm_vm_create_irqchip(struct vmm_vm *vm)
+{
+	if (vm->kvm->irqchip) {
+		if (ioctl(vm->fd, KVM_CREATE_IRQCHIP, 0) < 0)
+			return -errno;
+		vm->irqchip = true;
+	}
+	if (vm->irqchip && vm->kvm->pit2) {
+		struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+		if (ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0)
+			return -errno;
+		vm->pit = true;
+	}
+	return 0;
 }
 
 int vmm_vm_add_ram(struct vmm_vm *vm, const struct guest_mem *mem)

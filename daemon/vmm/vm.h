@@ -29,12 +29,17 @@ struct vmm_irq_line {
 	int level;         /* what the device asks for (atomic) */
 };
 
-/* Creates the VM and, where KVM offers them, the in-kernel irqchip and PIT.
- * Returns 0 or -errno of the failing ioctl; nothing is left open on error. */
+/* Creates the VM (identity map and TSS addresses set). Returns 0 or -errno
+ * of the failing ioctl; nothing is left open on error. */
 int vmm_vm_create(const struct vmm_kvm *kvm, struct vmm_vm *ret);
 
-/* Maps guest RAM as memory slot 0 at guest physical 0. */
+/* Maps guest RAM: slot 0 at guest physical 0, slot 1 from 4 GiB for RAM
+ * beyond the low part. */
 int vmm_vm_add_ram(struct vmm_vm *vm, const struct guest_mem *mem);
+/* Creates the in-kernel irqchip and PIT where KVM offers them; called after
+ * vmm_vm_add_ram (a slot change with an irqchip waits for an SRCU grace
+ * period) and before the vCPUs. */
+int vmm_vm_create_irqchip(struct vmm_vm *vm);
 
 /* Prepares line as GSI gsi of vm, driven by KVM_IRQ_LINE. */
 void vmm_vm_irq_line_init(struct vmm_vm *vm, struct vmm_irq_line *line, unsigned gsi);

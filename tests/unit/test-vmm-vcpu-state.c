@@ -62,6 +62,8 @@ static void machine_create(struct machine *m, bool irqchip)
 	}
 	ck_assert_int_eq(vmm_memory_create("test-vcpu-state", RAM, false, &m->mem), 0);
 	ck_assert_int_eq(vmm_vm_add_ram(&m->vm, &m->mem), 0);
+	if (irqchip)
+		ck_assert_int_eq(vmm_vm_create_irqchip(&m->vm), 0);
 	m->vcpu = ioctl(m->vm.fd, KVM_CREATE_VCPU, 0);
 	ck_assert_int_ge(m->vcpu, 0);
 	ck_assert_int_eq(vmm_cpuid_setup(&m->kvm, m->vcpu, 0, 1), 0);
