@@ -10,7 +10,8 @@ For N test-guest VMs (mode=idle: it prints HVD-TEST-GUEST READY and stays alive)
 - with all N up: per VMM process PSS (smaps_rollup) minus the PSS of its guest RAM mapping
   (hvd: the memfd; QEMU: the anonymous mapping of the RAM size), plus its own anonymous and
   private dirty memory (guest RAM excluded).
-The idle guest spins, so its CPU at the marker also counts guest time until the marker was seen.
+The idle guest halts until a key arrives (as an idle kernel does), so VMs already up leave the CPUs
+to those still starting; its CPU at the marker counts guest time until the marker was seen.
 Exact CPU per VM comes from N guests that print the marker and power off (mode=exit): each VM's
 whole life, hvd's from the daemon's CPU plus that of the VMMs it reaped, QEMU's from
 getrusage(RUSAGE_CHILDREN) (the way DESIGN.md's QEMU baseline was measured).
@@ -433,9 +434,9 @@ def report(n, runs, hv, qm, qemu_note):
     print("hvd CPU as total (daemon + VMM processes). Targets from DESIGN.md; the CPU one is implied by "
           ">= 100 VMs/s on 2 cores. DESIGN.md's QEMU baseline (a guest that prints and exits, one at a time): "
           "48 ms CPU per VM, ~14.5 MiB anonymous.")
-    print("The idle guest busy-waits (pause loop), so VMs already up compete for the CPUs with those still "
-          "starting (hvd and QEMU alike), and its CPU at the marker includes guest time until the marker was "
-          "seen, which is late on a loaded machine.")
+    print("The idle guest halts once it printed IDLE (hvd and QEMU alike), so VMs already up leave the CPUs "
+          "to those still starting; its CPU at the marker includes guest time until the marker was seen, which "
+          "is late on a loaded machine.")
     if qemu_note:
         print(qemu_note)
     for what, r in (("hvd vmm", hv), ("QEMU", qm)):

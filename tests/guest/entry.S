@@ -9,7 +9,9 @@
  * identity-map the first 4 GiB with 2 MiB pages, user-accessible, so ring 3
  * reaches RAM and the virtio-mmio window at 0xd0000000. Ring 3 runs with
  * IOPL=3 (port I/O to the serial port and the exit port) and IF=0: the guest
- * polls and never takes an interrupt or an exception.
+ * polls and takes no interrupt in ring 3. Only mode idle sleeps: it fills
+ * gates in the IDT loaded here (empty until then) and enters ring 0 with
+ * int $0x80 to sti; hlt until the keyboard's interrupt (idle.c).
  *
  * Entry contract (PVH, Xen's hvm_start_info ABI): 32-bit protected mode,
  * paging off, flat segments, %ebx = guest physical address of start_info. */
@@ -67,12 +69,46 @@ entry64:
 	movl %eax, %ss
 	movl $SEL_TSS, %eax
 	ltr %ax
+	lidt idt_desc
 	pushq $SEL_UDATA
 	pushq $user_stack_top
 	pushq $0x3002            /* IOPL=3, IF=0, reserved bit 1 */
 	pushq $SEL_UCODE
 	pushq $guest_main
 	iretq
+
+	/* Ring 0 entry points of idle.c's gates. The PIC runs in auto-EOI
+	 * mode, so an interrupt needs no acknowledgement. */
+	.globl guest_irq_entry
+guest_irq_entry:
+	iretq
+
+	/* int $0x80 from ring 3 (interrupt gate: IF=0 here): sleep until an
+	 * interrupt. sti holds interrupts off for one more instruction, so one
+	 * that is already pending wakes the hlt rather than being taken before
+	 * it. iretq restores ring 3's flags (IF=0). */
+	.globl guest_halt_entry
+guest_halt_entry:
+	sti
+	hlt
+	cli
+	iretq
+
+	/* #UD. The development machine's /dev/kvm (PVM) raises it for int $0x80
+	 * in ring 3 instead of taking the gate: that one is the halt call, past
+	 * the instruction's two bytes. Any other ends the VM as before the IDT
+	 * existed (an empty IDT, then a fault: triple fault). */
+	.globl guest_ud_entry
+guest_ud_entry:
+	pushq %rax
+	movq 8(%rsp), %rax       /* the faulting RIP */
+	cmpw $0x80cd, (%rax)     /* cd 80: int $0x80 */
+	jne 1f
+	addq $2, 8(%rsp)
+	popq %rax
+	jmp guest_halt_entry
+1:	lidt idt_none
+	ud2
 
 	.section .data
 	.balign 16
@@ -106,6 +142,20 @@ guest_tss:                       /* 64-bit TSS: rsp0, and an I/O bitmap */
 	.globl guest_start_info
 guest_start_info:
 	.long 0
+
+	.balign 8
+idt_none:
+	.word 0
+	.quad 0
+	.balign 8
+idt_desc:
+	.word 256 * 16 - 1
+	.quad guest_idt
+
+	.balign 4096
+	.globl guest_idt
+guest_idt:                       /* 256 gates, not present until idle.c fills some */
+	.fill 256 * 16, 1, 0
 
 	.section .data.pagetables, "aw"
 	.balign 4096

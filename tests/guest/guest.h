@@ -120,7 +120,7 @@ uint64_t guest_ram_top(void);
 void kbd_poll(void);
 void kbd_poll_every(uint64_t *last);
 
-/* dirty.c, blk.c, garbage.c, kbd.c: the modes. Each returns 0 on success
+/* dirty.c, blk.c, garbage.c, idle.c: the modes. Each returns 0 on success
  * (idle never returns). */
 int mode_idle(void) __attribute__((noreturn));
 int mode_dirty(void);

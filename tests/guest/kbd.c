@@ -62,14 +62,3 @@ void kbd_poll_every(uint64_t *last)
 		kbd_poll();
 	}
 }
-
-int mode_idle(void)
-{
-	uint64_t last = 0;
-
-	con_puts("IDLE\n");
-	for (;;) {
-		kbd_poll_every(&last);
-		cpu_relax();
-	}
-}
