@@ -40,6 +40,7 @@ int config_defaults(struct hvd_config *cfg)
 	cfg->memory_overcommit = 1.0;
 	cfg->event_backlog = 10000;
 	cfg->shutdown_timeout_s = 60;
+	cfg->standby_vmms = 1;
 	cfg->log_level = LOG_INFO;
 
 	if (geteuid() == 0) {
@@ -193,6 +194,12 @@ int config_set(struct hvd_config *cfg, const char *key, const char *value, char 
 		if (parse_uint(value, 3600, &u) < 0)
 			goto bad_num;
 		cfg->shutdown_timeout_s = (unsigned)u;
+		return 0;
+	}
+	if (strcmp(key, "standby_vmms") == 0) {
+		if (parse_uint(value, 64, &u) < 0)
+			goto bad_num;
+		cfg->standby_vmms = (unsigned)u;
 		return 0;
 	}
 	if (strcmp(key, "log_level") == 0) {
@@ -354,6 +361,7 @@ int config_diff(const struct hvd_config *a, const struct hvd_config *b, char *ou
 	DIFF_NUM(log_level, "%d", int);
 	DIFF_NUM(stop_vms_on_shutdown, "%d", int);
 	DIFF_NUM(shutdown_timeout_s, "%u", unsigned);
+	DIFF_NUM(standby_vmms, "%u", unsigned);
 	if (a->n_listen != b->n_listen) {
 		DIFF_APPEND("%slisten (%d addresses -> %d)", n ? ", " : "", a->n_listen, b->n_listen);
 	} else {

@@ -31,6 +31,7 @@ struct hvd_config {
 	unsigned event_backlog;     /* events kept for Last-Event-ID replay */
 	bool stop_vms_on_shutdown;  /* stop VMs gracefully when hvd stops */
 	unsigned shutdown_timeout_s;/* ... forcing those still up after this */
+	unsigned standby_vmms;      /* VMM processes kept waiting for a VM */
 	int log_level;
 };
 

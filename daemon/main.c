@@ -263,6 +263,8 @@ static void reload(struct hvd *hvd)
 	hvd->cfg.host_memory_mib = fresh.host_memory_mib;
 	hvd->cfg.event_backlog = fresh.event_backlog;
 	hvd->cfg.log_level = fresh.log_level;
+	hvd->cfg.standby_vmms = fresh.standby_vmms;
+	sup_config_changed(hvd->sup);
 	free(hvd->cfg.host_name);
 	hvd->cfg.host_name = fresh.host_name;
 	fresh.host_name = NULL;

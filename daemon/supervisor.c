@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +27,10 @@
 #include "events.h"
 #include "hvd.h"
 #include "log.h"
+#include "standby-pool.h"
 #include "supervisor.h"
 #include "vmm-client.h"
+#include "vmm-spawn.h"
 
 /* a VMM binds its control socket a few ms after it was spawned: retries
  * start at 1 ms and double up to 20 ms */
@@ -40,7 +41,6 @@
 #define RESTART_LIMIT 5
 #define RESTART_WINDOW_MS (5 * 60 * 1000)
 
-extern char **environ;
 
 struct watch {
 	char vm_id[37];
@@ -57,6 +57,7 @@ struct restart_hist {
 
 struct sup {
 	struct hvd *hvd;
+	struct standby_pool *pool;
 	struct sup_vm *vms;
 	struct watch *watches;
 	struct restart_hist *restarts;
@@ -109,8 +110,17 @@ int sup_new(struct hvd *hvd, struct sup **ret_sup)
 	snprintf(path, sizeof(path), "%s/vms", hvd->cfg.runtime_dir);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		log_warning("supervisor: cannot create %s: %m", path);
+	if (standby_pool_new(hvd, &s->pool) < 0) {
+		free(s);
+		return -ENOMEM;
+	}
 	*ret_sup = s;
 	return 0;
+}
+
+void sup_config_changed(struct sup *s)
+{
+	standby_pool_resize(s->pool);
 }
 
 static struct sup_vm *find(struct sup *s, const char *id)
@@ -568,17 +578,10 @@ static int build_argv(struct sup *s, const struct sup_vm *v, json_t *def,
 static int spawn(struct sup *s, struct sup_vm *v, json_t *def, const struct sup_restore *rs,
 		 pid_t *ret_pid)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
 	struct argv a = { 0 };
-	/* the daemon's own binary even after a package upgrade replaced the
-	 * file (its path then reads "... (deleted)"): VMMs match the daemon
-	 * that starts them until it is restarted */
-	static const char exe[] = "/proc/self/exe";
 	char log_path[PATH_MAX];
-	sigset_t none, dflt;
-	pid_t pid;
 	int r;
+
 	if (mkdir(v->dir, 0750) < 0 && errno != EEXIST)
 		return -errno;
 	snprintf(log_path, sizeof(log_path), "%s/vmm.log", v->dir);
@@ -593,31 +596,12 @@ static int spawn(struct sup *s, struct sup_vm *v, json_t *def, const struct sup_
 			log_warning("vm %s: cannot rotate %s: %m", v->name, cur);
 	}
 	build_argv(s, v, def, rs, &a);
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigemptyset(&dflt);
-	sigaddset(&dflt, SIGPIPE);
-	sigaddset(&dflt, SIGTERM);
-	sigaddset(&dflt, SIGINT);
-	sigaddset(&dflt, SIGHUP);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dflt);
-	/* its own session: a Ctrl-C or a signal to the daemon's group does not
-	 * reach the VM, and it outlives the daemon */
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	r = posix_spawn(&pid, exe, &fa, &attr, a.v, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	/* a VMM that is already loaded and has its VM fd, else a new one */
+	r = standby_pool_assign(s->pool, a.v, log_path, ret_pid);
+	if (r < 0)
+		r = vmm_spawn(a.v, log_path, -1, ret_pid);
 	argv_free(&a);
-	if (r != 0)
-		return -r;
-	*ret_pid = pid;
-	return 0;
+	return r;
 }
 
 /* What a restarted daemon re-attaches by. Losing it (full or read-only
@@ -1050,6 +1034,8 @@ void sup_shutdown(struct sup *s)
 	if (!s)
 		return;
 	s->shutting_down = true;
+	standby_pool_close(s->pool);
+	s->pool = NULL;
 	/* leave the VMs running: close only our side */
 	while (s->vms) {
 		struct sup_vm *v = s->vms;

@@ -23,6 +23,10 @@ int sup_new(struct hvd *hvd, struct sup **ret_sup);
  * once its handles are closed. */
 void sup_shutdown(struct sup *sup);
 
+/* The configuration was reloaded: the standby VMM pool follows
+ * standby_vmms. */
+void sup_config_changed(struct sup *sup);
+
 /* Finds the VMMs a previous daemon left running (runtime dir + SQLite) and
  * re-attaches to them; VMs SQLite thinks are running whose VMM is gone are
  * marked stopped with the reason. Logs what it found. */

@@ -16,6 +16,7 @@
 #include "machine.h"
 #include "memory.h"
 #include "sandbox.h"
+#include "standby.h"
 #include "virtio-mmio.h"
 
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
@@ -137,15 +138,24 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 	m->env = (struct vmm_vcpu_env){ .io = &m->io, .mmio = &m->mmio,
 					.stop = vmm_machine_request_stop, .opaque = m };
 
-	r = vmm_kvm_open(NULL, &m->kvm);
-	if (r < 0) {
-		fail(err, errlen, r, "opening /dev/kvm");
-		goto out;
-	}
-	r = vmm_vm_create(&m->kvm, &m->vm);
-	if (r < 0) {
-		fail(err, errlen, r, "creating the VM");
-		goto out;
+	if (cfg->prepared) {
+		m->kvm = cfg->prepared->kvm;
+		m->vm = cfg->prepared->vm;
+		m->vm.kvm = &m->kvm;
+		cfg->prepared->kvm.fd = -1;
+		cfg->prepared->vm.fd = -1;
+		m->cfg.prepared = NULL;
+	} else {
+		r = vmm_kvm_open(NULL, &m->kvm);
+		if (r < 0) {
+			fail(err, errlen, r, "opening /dev/kvm");
+			goto out;
+		}
+		r = vmm_vm_create(&m->kvm, &m->vm);
+		if (r < 0) {
+			fail(err, errlen, r, "creating the VM");
+			goto out;
+		}
 	}
 	if (cfg->restore)
 		r = vmm_memory_open_image(cfg->memory_file, cfg->memory_mib << 20, &m->mem);

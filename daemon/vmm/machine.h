@@ -67,6 +67,9 @@ struct vmm_config {
 	unsigned ndisks;
 	struct vmm_nic_config nics[VMM_MAX_NICS];
 	unsigned nnics;
+	/* /dev/kvm and the VM fd a standby VMM opened before it knew its VM
+	 * (standby.c), taken over; NULL: vmm_machine_create opens them */
+	struct vmm_prepared *prepared;
 };
 
 enum vmm_machine_state {

@@ -36,9 +36,14 @@
 #include "sandbox.h"
 #include "virtio-mmio.h"
 
-int vmm_sandbox_close_inherited_fds(void)
+int vmm_sandbox_close_inherited_fds(int keep)
 {
-	return close_range(3, ~0u, 0) < 0 ? -errno : 0;
+	if (keep < 3)
+		return close_range(3, ~0u, 0) < 0 ? -errno : 0;
+	if ((keep > 3 && close_range(3, (unsigned)keep - 1, 0) < 0) ||
+	    close_range((unsigned)keep + 1, ~0u, 0) < 0)
+		return -errno;
+	return 0;
 }
 
 static int fail(char *err, size_t errlen, int r, const char *what)

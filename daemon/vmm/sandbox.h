@@ -14,10 +14,10 @@ struct vmm_machine;
  * runs as root, no --user is given and the user exists. */
 #define VMM_SANDBOX_DEFAULT_USER "hvd-vm"
 
-/* Closes every fd above 2: whatever the parent left open is not ours.
- * Called first thing in `hvd vmm`, before anything is opened. Returns 0 or
- * -errno. */
-int vmm_sandbox_close_inherited_fds(void);
+/* Closes every fd above 2 but keep (-1: none; a standby VMM's assignment
+ * socket): whatever else the parent left open is not ours. Called first
+ * thing in `hvd vmm`, before anything is opened. Returns 0 or -errno. */
+int vmm_sandbox_close_inherited_fds(int keep);
 
 /* Step 1, while the process has one thread and after everything is open
  * (KVM, RAM, disks, taps, control socket, console log, eventfds): closes

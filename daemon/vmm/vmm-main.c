@@ -15,6 +15,7 @@
 #include "machine.h"
 #include "memory.h"
 #include "sandbox.h"
+#include "standby.h"
 #include "vmm.h"
 
 static const char usage_text[] =
@@ -57,6 +58,10 @@ static const char usage_text[] =
 "  --debug-seccomp-probe  a guest write to port 0x4f0 makes the vCPU thread\n"
 "                         call socket(2), which seccomp forbids: the process\n"
 "                         dies by SIGSYS (tests of the filter)\n"
+"  --standby=FD           (hvd's pool of waiting VMMs; alone) open /dev/kvm and\n"
+"                         create the VM, then read the rest from fd FD: one\n"
+"                         JSON line {\"argv\": [\"hvd\", \"vmm\", OPTION...],\n"
+"                         \"log\": PATH}; PATH becomes stdout and stderr\n"
 "  -h, --help             this text\n"
 "\n"
 "Control socket (DIR/control.sock): JSON lines, see schemas/vmm-control.schema.json.\n"
@@ -274,25 +279,44 @@ bad:
 	return -EINVAL;
 }
 
+/* `hvd vmm --standby=FD` (nothing else): the fd, else -1. */
+static int standby_fd(int argc, char **argv)
+{
+	unsigned long long fd;
+
+	if (argc != 2 || strncmp(argv[1], "--standby=", 10) != 0 ||
+	    parse_uint(argv[1] + 10, 1 << 20, &fd) < 0 || fd < 3)
+		return -1;
+	return (int)fd;
+}
+
 int vmm_main(int argc, char **argv)
 {
 	struct vmm_config cfg;
 	struct vmm_machine *m = NULL;
+	struct vmm_prepared pre;
 	const char *label;
 	char err[512] = "";
-	int r, status;
+	int r, status, standby = standby_fd(argc, argv);
 
 	/* Nothing the parent left open is ours; then nothing may be opened
 	 * after the sandbox, so jansson seeds its hash now, not at the first
 	 * JSON object (it reads /dev/urandom). */
-	if (vmm_sandbox_close_inherited_fds() < 0)
+	if (vmm_sandbox_close_inherited_fds(standby) < 0)
 		return 1;
 	json_object_seed(0);
 	/* A control client that went away must not kill the VM: EPIPE instead. */
 	signal(SIGPIPE, SIG_IGN);
+	if (standby >= 0) {
+		r = vmm_standby_wait(standby, &pre, &argc, &argv);
+		if (r != 0)
+			return r > 0 ? 0 : 1;
+	}
 	r = parse(argc, argv, &cfg);
 	if (r != 0)
 		return r > 0 ? 0 : 2;
+	if (standby >= 0)
+		cfg.prepared = &pre;
 	label = cfg.name ? cfg.name : "vm";
 	r = vmm_machine_create(&cfg, &m, err, sizeof(err));
 	if (r < 0) {

@@ -1,0 +1,266 @@
+/* standby-pool.c - VMM processes waiting for a VM (`hvd vmm --standby`).
+ *
+ * Each waiting VMM is spawned with one end of a socketpair as its fd 3 and
+ * watched through a pidfd. Handing it a VM is one JSON line on the socket
+ * ({"argv": [...], "log": PATH}); then the pool forgets it and the
+ * supervisor watches it as the VM's process. Invariant: every process in
+ * the list is a child of this daemon that nobody else waits for; it leaves
+ * the list either handed out or reaped. */
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "hvd.h"
+#include "log.h"
+#include "standby-pool.h"
+#include "vmm-spawn.h"
+
+#define RETRY_FIRST_MS 1000
+#define RETRY_MAX_MS 60000
+
+struct standby {
+	struct standby_pool *pool;
+	struct standby *next;
+	pid_t pid;
+	int sock;
+	int pidfd;
+	uv_poll_t poll;
+};
+
+struct standby_pool {
+	struct hvd *hvd;
+	struct standby *list;
+	unsigned count;
+	unsigned retry_ms;         /* 0: refill at once */
+	uv_timer_t timer;
+	unsigned open_handles;     /* the timer and the polls of standbys being closed */
+	bool closing;
+};
+
+static void maybe_free(struct standby_pool *p)
+{
+	if (p->closing && p->open_handles == 0)
+		free(p);
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+	struct standby *sb = h->data;
+	struct standby_pool *p = sb->pool;
+
+	free(sb);
+	p->open_handles--;
+	maybe_free(p);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	struct standby_pool *p = h->data;
+
+	p->open_handles--;
+	maybe_free(p);
+}
+
+/* Takes sb out of the list and closes what the pool holds of it. */
+static void forget(struct standby *sb)
+{
+	struct standby_pool *p = sb->pool;
+
+	for (struct standby **pp = &p->list; *pp; pp = &(*pp)->next) {
+		if (*pp == sb) {
+			*pp = sb->next;
+			p->count--;
+			break;
+		}
+	}
+	if (sb->sock >= 0)
+		close(sb->sock);
+	sb->sock = -1;
+	uv_poll_stop(&sb->poll);
+	uv_close((uv_handle_t *)&sb->poll, on_poll_closed);  /* closes nothing of the fd */
+	close(sb->pidfd);
+}
+
+static void schedule(struct standby_pool *p);
+
+static void on_exit_unused(uv_poll_t *h, int status, int events)
+{
+	struct standby *sb = h->data;
+	struct standby_pool *p = sb->pool;
+	int st = 0;
+
+	(void)status;
+	(void)events;
+	if (waitpid(sb->pid, &st, WNOHANG) <= 0)
+		st = -1;
+	p->retry_ms = p->retry_ms ? p->retry_ms * 2 : RETRY_FIRST_MS;
+	if (p->retry_ms > RETRY_MAX_MS)
+		p->retry_ms = RETRY_MAX_MS;
+	log_warning("standby VMM %d ended before it was used (%s %d); next one in %u ms",
+		    (int)sb->pid, st >= 0 && WIFEXITED(st) ? "exit status" : "signal",
+		    st < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), p->retry_ms);
+	forget(sb);
+	schedule(p);
+}
+
+static int spawn_one(struct standby_pool *p)
+{
+	char fdarg[32];
+	char *argv[] = { "hvd", "vmm", fdarg, NULL };
+	struct standby *sb;
+	int sv[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	snprintf(fdarg, sizeof(fdarg), "--standby=3");
+	sb = calloc(1, sizeof(*sb));
+	if (!sb) {
+		close(sv[0]);
+		close(sv[1]);
+		return -ENOMEM;
+	}
+	r = vmm_spawn(argv, NULL, sv[1], &sb->pid);
+	close(sv[1]);
+	if (r < 0) {
+		close(sv[0]);
+		free(sb);
+		return r;
+	}
+	sb->pool = p;
+	sb->sock = sv[0];
+	sb->pidfd = (int)syscall(SYS_pidfd_open, sb->pid, 0);
+	if (sb->pidfd < 0) {
+		r = -errno;
+		kill(sb->pid, SIGKILL);
+		waitpid(sb->pid, NULL, 0);
+		close(sb->sock);
+		free(sb);
+		return r;
+	}
+	uv_poll_init(p->hvd->loop, &sb->poll, sb->pidfd);
+	sb->poll.data = sb;
+	p->open_handles++;
+	uv_poll_start(&sb->poll, UV_READABLE, on_exit_unused);
+	sb->next = p->list;
+	p->list = sb;
+	p->count++;
+	return 0;
+}
+
+static void on_refill(uv_timer_t *t)
+{
+	struct standby_pool *p = t->data;
+	int r;
+
+	while (!p->closing && p->count < p->hvd->cfg.standby_vmms) {
+		r = spawn_one(p);
+		if (r < 0) {
+			p->retry_ms = p->retry_ms ? p->retry_ms * 2 : RETRY_FIRST_MS;
+			if (p->retry_ms > RETRY_MAX_MS)
+				p->retry_ms = RETRY_MAX_MS;
+			log_warning("cannot spawn a standby VMM: %s; next try in %u ms", strerror(-r),
+				    p->retry_ms);
+			schedule(p);
+			return;
+		}
+	}
+}
+
+static void schedule(struct standby_pool *p)
+{
+	if (!p->closing && !uv_is_active((uv_handle_t *)&p->timer))
+		uv_timer_start(&p->timer, on_refill, p->retry_ms, 0);
+}
+
+void standby_pool_resize(struct standby_pool *p)
+{
+	if (!p || p->closing)
+		return;
+	while (p->count > p->hvd->cfg.standby_vmms) {
+		struct standby *sb = p->list;
+
+		kill(sb->pid, SIGKILL);
+		waitpid(sb->pid, NULL, 0);
+		forget(sb);
+	}
+	schedule(p);
+}
+
+int standby_pool_new(struct hvd *hvd, struct standby_pool **ret)
+{
+	struct standby_pool *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->hvd = hvd;
+	uv_timer_init(hvd->loop, &p->timer);
+	p->timer.data = p;
+	p->open_handles = 1;
+	schedule(p);
+	*ret = p;
+	return 0;
+}
+
+int standby_pool_assign(struct standby_pool *p, char *const argv[], const char *log_path,
+			pid_t *ret_pid)
+{
+	struct standby *sb;
+	json_t *j, *args;
+	char *line;
+	size_t len;
+	ssize_t n;
+	pid_t pid;
+
+	if (!p || p->closing || !p->list)
+		return -EAGAIN;
+	sb = p->list;
+	args = json_array();
+	for (int i = 0; argv[i]; i++)
+		json_array_append_new(args, json_string(argv[i]));
+	j = json_pack("{s:o, s:s}", "argv", args, "log", log_path);
+	line = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (!line)
+		return -ENOMEM;
+	len = strlen(line);
+	line[len++] = '\n';  /* json_dumps leaves room: it was the NUL */
+	n = send(sb->sock, line, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(line);
+	pid = sb->pid;
+	if (n != (ssize_t)len) {
+		/* gone, or a socket buffer smaller than one line: it is not
+		 * used, and not left half-told either */
+		log_warning("standby VMM %d did not take its VM (%s); starting a new VMM",
+			    (int)pid, n < 0 ? strerror(errno) : "short write");
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		forget(sb);
+		schedule(p);
+		return -EAGAIN;
+	}
+	forget(sb);
+	p->retry_ms = 0;
+	schedule(p);
+	*ret_pid = pid;
+	return 0;
+}
+
+void standby_pool_close(struct standby_pool *p)
+{
+	if (!p)
+		return;
+	p->closing = true;
+	/* a closed socket ends a waiting VMM; it is reaped by whoever
+	 * outlives it (the daemon is stopping) */
+	while (p->list)
+		forget(p->list);
+	uv_timer_stop(&p->timer);
+	uv_close((uv_handle_t *)&p->timer, on_timer_closed);
+}
