@@ -600,8 +600,10 @@ def our_leftovers(tmp):
                 argv = f.read().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if any(key in a for a in argv[1:]):
-            found.append((int(e), " ".join(argv[:2])))
+        # a VMM that was a standby shows its command line as one string
+        words = " ".join(argv).split(" ")
+        if any(key in a for a in words[1:]):
+            found.append((int(e), " ".join(words[:2])))
     return found
 
 

@@ -77,13 +77,23 @@ def ticks_cpu(pid, reaped_children=False):
     return sum(int(x) for x in st[11:15 if reaped_children else 13]) / TICK
 
 
+def is_standby(pid):
+    """hvd's standby VMM waiting for a VM (`hvd vmm --standby=3`): not a VM's process."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().rstrip(b"\0").endswith(b"vmm\0--standby=3")
+    except OSError:
+        return False
+
+
 def children(ppid):
-    """pids whose parent is ppid, zombies included (this kernel has no /proc/PID/task/TID/children)."""
+    """pids whose parent is ppid, zombies included (this kernel has no /proc/PID/task/TID/children),
+    hvd's waiting standby VMM not."""
     pids = []
     for e in os.listdir("/proc"):
         if e.isdigit():
             try:
-                if int(stat_fields(int(e))[1]) == ppid:
+                if int(stat_fields(int(e))[1]) == ppid and not is_standby(int(e)):
                     pids.append(int(e))
             except (OSError, ValueError, IndexError):
                 pass
@@ -360,8 +370,10 @@ def our_leftovers(tmp):
                 argv = f.read().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if any(key in a for a in argv[1:]):
-            found.append((int(e), " ".join(argv[:2])))
+        # a VMM that was a standby shows its command line as one string
+        words = " ".join(argv).split(" ")
+        if any(key in a for a in words[1:]):
+            found.append((int(e), " ".join(words[:2])))
     return found
 
 

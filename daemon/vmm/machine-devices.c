@@ -45,11 +45,19 @@ static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
 	return r;
 }
 
-static void console_notify(void *opaque)
+/* The device thread copies console output to the log. Woken for every
+ * byte, it cost a context switch and a write(2) per character; it is woken
+ * at a line's end, at the first byte after a flush (it then flushes again
+ * 10 ms later, so a prompt without a newline shows too), and every 4 KiB. */
+static void console_notify(void *opaque, uint8_t byte)
 {
 	struct vmm_machine *m = opaque;
+	unsigned pending = __atomic_add_fetch(&m->console_pending, 1, __ATOMIC_RELAXED);
 
-	if (__atomic_load_n(&m->loop_ready, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&m->loop_ready, __ATOMIC_ACQUIRE))
+		return;
+	if (byte == '\n' || pending >= 4096 ||
+	    !__atomic_exchange_n(&m->console_armed, true, __ATOMIC_ACQ_REL))
 		uv_async_send(&m->console_async);
 }
 

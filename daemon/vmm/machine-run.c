@@ -231,11 +231,13 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-static void console_flush(struct vmm_machine *m)
+/* Copies new console output out; returns its last byte, -1 if none. */
+static int console_flush(struct vmm_machine *m)
 {
 	char buf[16384];
 	size_t n;
 	uint64_t dropped;
+	int last = -1;
 
 	while ((n = vmm_serial_read_output(&m->serial, &m->console_cursor, buf, sizeof(buf),
 					   &dropped)) > 0) {
@@ -244,12 +246,38 @@ static void console_flush(struct vmm_machine *m)
 			write_all(m->console_fd, buf, n);
 		if (m->cfg.console_stdout)
 			write_all(STDOUT_FILENO, buf, n);
+		last = (unsigned char)buf[n - 1];
 	}
+	return last;
+}
+
+#define CONSOLE_LINE_WAIT_MS 10
+
+static void console_timer_cb(uv_timer_t *t);
+
+/* Disarmed before the flush: a byte that comes during it wakes us again
+ * rather than waiting unseen. A line left without its end is flushed
+ * again CONSOLE_LINE_WAIT_MS later; bytes until then need no wake-up. */
+static void console_wake(struct vmm_machine *m)
+{
+	int last;
+
+	__atomic_store_n(&m->console_armed, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&m->console_pending, 0, __ATOMIC_RELAXED);
+	last = console_flush(m);
+	if (last >= 0 && last != '\n' && m->state != VMM_MACHINE_STOPPING &&
+	    !__atomic_exchange_n(&m->console_armed, true, __ATOMIC_ACQ_REL))
+		uv_timer_start(&m->console_timer, console_timer_cb, CONSOLE_LINE_WAIT_MS, 0);
 }
 
 static void console_cb(uv_async_t *h)
 {
-	console_flush(h->data);
+	console_wake(h->data);
+}
+
+static void console_timer_cb(uv_timer_t *t)
+{
+	console_wake(t->data);
 }
 
 static void event_cb(uv_async_t *h)
@@ -305,6 +333,7 @@ static void stop_cb(uv_async_t *h)
 	close_handle((uv_handle_t *)&m->stop_async);
 	close_handle((uv_handle_t *)&m->event_async);
 	close_handle((uv_handle_t *)&m->console_async);
+	close_handle((uv_handle_t *)&m->console_timer);
 	close_handle((uv_handle_t *)&m->sigterm);
 	close_handle((uv_handle_t *)&m->sigint);
 	close_handle((uv_handle_t *)&m->sighup);
@@ -340,7 +369,9 @@ static int start_loop(struct vmm_machine *m)
 	uv_async_init(&m->loop, &m->stop_async, stop_cb);
 	uv_async_init(&m->loop, &m->event_async, event_cb);
 	uv_async_init(&m->loop, &m->console_async, console_cb);
+	uv_timer_init(&m->loop, &m->console_timer);
 	m->stop_async.data = m->event_async.data = m->console_async.data = m;
+	m->console_timer.data = m;
 	uv_signal_init(&m->loop, &m->sigterm);
 	uv_signal_init(&m->loop, &m->sigint);
 	uv_signal_init(&m->loop, &m->sighup);

@@ -141,6 +141,9 @@ struct vmm_machine {
 	/* device/event thread (the process's main thread) */
 	uv_loop_t loop;
 	uv_async_t stop_async, event_async, console_async;
+	uv_timer_t console_timer;  /* flushes a line still without its end */
+	bool console_armed;        /* atomic: a flush is coming, no wake-up needed */
+	unsigned console_pending;  /* atomic: bytes since the last flush */
 	uv_signal_t sigterm, sigint, sighup;
 	bool loop_ready;
 	struct vmm_control *control;

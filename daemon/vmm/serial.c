@@ -94,7 +94,7 @@ static void serial_out(void *opaque, uint16_t port, unsigned len, uint32_t val)
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
 	if (output && s->on_output)
-		s->on_output(s->opaque);
+		s->on_output(s->opaque, v);
 }
 
 static void serial_in(void *opaque, uint16_t port, unsigned len, uint32_t *val)
@@ -142,7 +142,7 @@ const struct vmm_io_ops vmm_serial_io_ops = {
 	.out = serial_out,
 };
 
-int vmm_serial_init(struct vmm_serial *s, struct vmm_irq *irq, void (*on_output)(void *),
+int vmm_serial_init(struct vmm_serial *s, struct vmm_irq *irq, void (*on_output)(void *, uint8_t),
 		    void *opaque)
 {
 	memset(s, 0, sizeof(*s));

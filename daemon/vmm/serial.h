@@ -15,7 +15,8 @@
 struct vmm_serial {
 	pthread_mutex_t lock;
 	struct vmm_irq *irq;              /* may be NULL */
-	void (*on_output)(void *opaque);  /* called after new output, lock not held */
+	/* called after each byte of output (the byte), lock not held */
+	void (*on_output)(void *opaque, uint8_t byte);
 	void *opaque;
 	/* registers */
 	uint8_t ier, lcr, mcr, lsr_extra, msr, scr, dll, dlm;
@@ -39,7 +40,7 @@ struct vmm_serial_state {
 extern const struct vmm_io_ops vmm_serial_io_ops;
 
 /* irq and on_output may be NULL. Returns 0 or the pthread error. */
-int vmm_serial_init(struct vmm_serial *s, struct vmm_irq *irq, void (*on_output)(void *),
+int vmm_serial_init(struct vmm_serial *s, struct vmm_irq *irq, void (*on_output)(void *, uint8_t),
 		    void *opaque);
 void vmm_serial_destroy(struct vmm_serial *s);
 

@@ -121,7 +121,9 @@ int mode_idle(void)
 			cpu_relax();
 		}
 	}
-	con_puts("IDLE\n");
+	/* and a prompt without a line end, as a shell leaves one: the
+	 * console shows it while the guest sleeps */
+	con_puts("IDLE\nidle> ");
 	for (;;) {
 		kbd_poll();
 		__asm__ volatile("int $0x80" ::: "memory");

@@ -211,6 +211,15 @@ for mode in dirty idle; do
 		" console $(tail -3 "$RT/console.log")"; fi
 	shutdown_reply=$sd
 done
+# a line without its end (the idle guest's prompt) reaches console.log while
+# the guest halts: the console is flushed after a short wait, not only at
+# the next line end
+RT="$WORK/rt9p"; mkdir -p "$RT"
+"$HVD" vmm --kernel "$GUEST" --memory-mib 64 --runtime-dir "$RT" --cmdline 'mode=idle' >/dev/null 2>&1 &
+VPID=$!; PIDS+=("$VPID")
+if wait_for "$RT/console.log" 'idle> $' 10; then ok "a prompt without a line end shows in console.log"
+else bad "prompt: console.log ends with $(tail -c 40 "$RT/console.log" | od -c | head -2)"; fi
+kill "$VPID"; wait "$VPID"
 # a shutdown request to a paused VM waits in the keyboard buffer for the resume
 RT="$WORK/rt9b"; mkdir -p "$RT"
 "$HVD" vmm --kernel "$GUEST" --memory-mib 64 --runtime-dir "$RT" --start-paused \

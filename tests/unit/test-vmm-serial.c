@@ -14,7 +14,7 @@ static void irq_set(struct vmm_irq *irq, int level)
 
 static struct vmm_irq irq = { .set = irq_set, .gsi = 4 };
 
-static void on_output(void *o)
+static void on_output(void *o, uint8_t byte)
 {
 	outputs++;
 }
