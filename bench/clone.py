@@ -199,25 +199,79 @@ class Ctl:
 
 
 class Vmm:
-    """A `hvd vmm` started here, in its own session (a Ctrl-C reaches this script only)."""
+    """A `hvd vmm` started here, in its own session (a Ctrl-C reaches this script only). With
+    standby, started as hvd starts VMs: a `hvd vmm --standby=FD` spawned first, waited for until it
+    has opened /dev/kvm and created its VM, then told its VM (one JSON line on FD); t_spawn is
+    when it is told, sched0 its main thread's schedstat then (zeros for a VMM started directly)."""
 
-    def __init__(self, hvd, rt, name, mib, args, procs):
+    STANDBY_READY_S = 5       # a standby opens /dev/kvm and creates its VM within this (else: an error)
+
+    def __init__(self, hvd, rt, name, mib, args, procs, standby=False):
         os.makedirs(rt)
         self.rt, self.mib = rt, mib
         self.console = os.path.join(rt, "console.log")
+        self.standby = standby
+        self.sched0 = (0.0, 0.0)
+        argv = ["--name", name, "--runtime-dir", rt, "--vcpus", "1", "--memory-mib", str(mib)] + args
+        if standby:
+            self._start_standby(hvd, argv, procs)
+            return
         self.t_spawn = mono()
         with open(os.path.join(rt, "vmm.log"), "wb") as log:
-            self.p = subprocess.Popen([hvd, "vmm", "--name", name, "--runtime-dir", rt, "--vcpus", "1",
-                                       "--memory-mib", str(mib)] + args,
+            self.p = subprocess.Popen([hvd, "vmm"] + argv,
                                       stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         procs.append(self.p)
 
+    def _start_standby(self, hvd, argv, procs):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            fd = theirs.fileno()
+            self.p = subprocess.Popen([hvd, "vmm", "--standby=%d" % fd], pass_fds=[fd], stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            procs.append(self.p)
+            theirs.close()
+            fds = "/proc/%d/fd" % self.p.pid
+
+            def prepared():
+                if self.p.poll() is not None:
+                    raise RuntimeError("standby hvd vmm exited with %s before it had created its VM"
+                                       % self.p.returncode)
+                try:
+                    names = os.listdir(fds)
+                except OSError:
+                    return False
+                for n in names:
+                    try:
+                        if os.readlink(os.path.join(fds, n)) == "anon_inode:kvm-vm":
+                            return True
+                    except OSError:
+                        continue
+                return False
+            wait_until(prepared, mono() + self.STANDBY_READY_S,
+                       "standby hvd vmm %d to create its KVM VM (no anon_inode:kvm-vm fd)" % self.p.pid, 0.0005)
+            # the rest of its preparation (NSS, libseccomp) comes after the VM fd; a standby in
+            # hvd's pool has waited far longer than this when it gets its VM
+            time.sleep(0.2)
+            line = json.dumps({"argv": ["hvd", "vmm"] + argv, "log": os.path.join(self.rt, "vmm.log")}) + "\n"
+            self.sched0 = sched(self.p.pid)
+            self.t_spawn = mono()
+            try:
+                ours.sendall(line.encode())
+            except OSError as e:
+                raise RuntimeError("standby hvd vmm %d did not take its assignment: %s (exit status %s)"
+                                   % (self.p.pid, e, self.p.poll()))
+        finally:
+            ours.close()
+            theirs.close()
+
     def why(self):
-        return read(os.path.join(self.rt, "vmm.log")).decode(errors="replace").strip()[-400:]
+        log = read(os.path.join(self.rt, "vmm.log")).decode(errors="replace").strip()
+        return log[-400:] or "(vmm.log empty or missing)"
 
     def check_alive(self):
         if self.p.poll() is not None:
-            raise RuntimeError("hvd vmm exited with %s: %s" % (self.p.returncode, self.why()))
+            raise RuntimeError("hvd vmm%s exited with %s: %s"
+                               % (" (from a standby)" if self.standby else "", self.p.returncode, self.why()))
 
     def wait_lines(self, n, deadline):
         def enough():

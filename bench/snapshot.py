@@ -14,6 +14,10 @@ paused once their RAM is populated, and each is resumed for its own run only.
   with state running and (ii) the restored guest's first new counter line; FILE is the
   snapshot's RAM file on disk, or the frozen memfd of the VM the snapshot was taken of (its VMM
   keeps it as its RAM after the freeze), opened through /proc/PID/fd/N as hvd does for clones;
+  and, in every run, (i) of the same restore from the RAM file through a standby VMM, as hvd
+  restores VMs: a `hvd vmm --standby=FD` spawned beforehand and waited for until it has opened
+  /dev/kvm and created its KVM VM (the exec, the dynamic loading and /dev/kvm are behind it), timed
+  from the moment it is sent its VM (the same options, one JSON line on FD);
 - restore through the API: POST /v1/vms/{vm}/snapshots/{snap}/restore of the stopped VM, time to
   the operation's end and to the VM's `running` (vm.state event).
 The guest prints a counter line after each pass; its first line after a restore comes when it has
@@ -61,11 +65,14 @@ def frozen_memfd(pid, mib):
     raise RuntimeError("no guest RAM memfd of %d MiB in VMM %d" % (mib, pid))
 
 
-def engine_restore(hvd, tmp, tag, mib, state, memory, disk, procs, want_line):
-    """Spawns `hvd vmm --restore`; seconds to state running over the control socket and, if
-    want_line, to the first counter line; the generation that line reads."""
+def engine_restore(hvd, tmp, tag, mib, state, memory, disk, procs, want_line, standby=False):
+    """Spawns `hvd vmm --restore` (with standby: assigns it to a standby VMM spawned and prepared
+    first); seconds from the spawn (the assignment) to state running over the control socket and,
+    if want_line, to the first counter line; the generation that line reads; the main thread's
+    seconds on a CPU and waiting for one since the spawn (the assignment)."""
     v = Vmm(hvd, os.path.join(tmp, tag), tag, mib,
-            ["--restore", state, "--memory-file", memory, "--disk", disk + ",serial=root", "--rng"], procs)
+            ["--restore", state, "--memory-file", memory, "--disk", disk + ",serial=root", "--rng"], procs,
+            standby=standby)
     sock = os.path.join(v.rt, "control.sock")
     try:
         def running():
@@ -82,7 +89,8 @@ def engine_restore(hvd, tmp, tag, mib, state, memory, disk, procs, want_line):
                 c.close()
         wait_until(running, mono() + 120, "the restored VM to run (%s)" % tag, 0.0002)
         res = {"running": mono() - v.t_spawn}
-        res["cpu"], res["wait"] = sched(v.p.pid)
+        cpu, wait = sched(v.p.pid)
+        res["cpu"], res["wait"] = cpu - v.sched0[0], wait - v.sched0[1]
         if want_line:
             def line():
                 v.check_alive()
@@ -109,13 +117,15 @@ def process_start(hvd, runs):
 def new_results():
     return {k: [] for k in ("touched_mib", "take", "size_bytes", "op_size_bytes", "mem_size", "mem_alloc",
                             "state_bytes", "file_running", "file_cpu", "file_wait", "file_line", "file_gen",
+                            "standby_running", "standby_cpu", "standby_wait",
                             "memfd_running", "memfd_cpu", "memfd_wait", "memfd_line", "memfd_gen", "api_op",
                             "api_running")}
 
 
 def one_run(h, ev, hvd, tmp, mib, run, vm, console, disk, procs, res):
     """A memory snapshot of vm (populated, paused: resumed first), then restores of it: at the
-    engine level from its RAM file and from the VM's frozen memfd, and through the API."""
+    engine level from its RAM file (by a VMM spawned for it and by a standby VMM) and from the VM's
+    frozen memfd, and through the API."""
     name = vm["name"]
     res["touched_mib"].append(status_kb(h.vmm_pid(vm["id"]), "RssShmem") / 1024)
     api_resume(h, vm, console)
@@ -136,9 +146,10 @@ def one_run(h, ev, hvd, tmp, mib, run, vm, console, disk, procs, res):
     try:
         h.ok("POST", "/v1/vms/%s/pause" % name)
         x = {}
-        for how, mem in (("file", memory), ("memfd", "/proc/%d/fd/%d" % (os.getpid(), memfd))):
+        for how, mem in (("file", memory), ("standby", memory), ("memfd", "/proc/%d/fd/%d" % (os.getpid(), memfd))):
             x[how] = engine_restore(hvd, tmp, "r%s%d-%d" % (how, mib, run), mib, state, mem, disk, procs,
-                                    want_line=(how == "file" or run == 0))
+                                    want_line=(how == "file" or how == "memfd" and run == 0),
+                                    standby=(how == "standby"))
             for k in ("running", "cpu", "wait"):
                 res[how + "_" + k].append(x[how][k])
             if "line" in x[how]:
@@ -160,11 +171,11 @@ def one_run(h, ev, hvd, tmp, mib, run, vm, console, disk, procs, res):
     h.delete_vm(name)
     line = lambda how: ", 1st line %.1f ms" % (x[how]["line"] * 1e3) if "line" in x[how] else ""
     print("%s run %d: %.0f MiB touched; snapshot taken in %.1f ms (RAM file %d MiB, %d MiB allocated, state %d KiB); "
-          "restored to running: from the file %.1f ms%s, from the memfd %.1f ms%s, through the API %.1f ms "
-          "(op done %.1f ms)" % (size_name(mib), run + 1, res["touched_mib"][-1], t * 1e3, st.st_size >> 20,
-                                 (st.st_blocks * 512) >> 20, res["state_bytes"][-1] >> 10, x["file"]["running"] * 1e3,
-                                 line("file"), x["memfd"]["running"] * 1e3, line("memfd"), (t_run - t0) * 1e3,
-                                 (t_op - t0) * 1e3), flush=True)
+          "restored to running: from the file %.1f ms%s, from the file through a standby VMM %.1f ms, from the "
+          "memfd %.1f ms%s, through the API %.1f ms (op done %.1f ms)"
+          % (size_name(mib), run + 1, res["touched_mib"][-1], t * 1e3, st.st_size >> 20, (st.st_blocks * 512) >> 20,
+             res["state_bytes"][-1] >> 10, x["file"]["running"] * 1e3, line("file"), x["standby"]["running"] * 1e3,
+             x["memfd"]["running"] * 1e3, line("memfd"), (t_run - t0) * 1e3, (t_op - t0) * 1e3), flush=True)
 
 
 def report(a, res, skipped, start):
@@ -179,15 +190,18 @@ def report(a, res, skipped, start):
             continue
         r = res[s]
         rows.append([size_name(s), "%.0f" % statistics.median(r["touched_mib"]), ms(r["file_running"]),
-                     ms(r["file_cpu"]), ms(r["file_wait"]), ms(r["memfd_running"]), ms(r["api_op"]),
-                     ms(r["api_running"])])
+                     ms(r["file_cpu"]), ms(r["file_wait"]), ms(r["standby_running"]), ms(r["standby_cpu"]),
+                     ms(r["memfd_running"]), ms(r["api_op"]), ms(r["api_running"])])
     rows += [[size_name(s), NA_BIG] for s in big]
     table(["guest RAM", "touched MiB", "engine: RAM file", "main thread on CPU", "waiting for a CPU",
-           "engine: frozen memfd", "API: op done", "API: running"], rows)
+           "engine: standby VMM", "its main thread on CPU", "engine: frozen memfd", "API: op done", "API: running"],
+          rows)
     print("engine: from spawning `hvd vmm --restore` to `status` answering running (main thread, schedstat: "
-          "exec, set-up, restore, control socket); spawning `hvd --version` to its exit takes %s here. API: "
-          "from POST .../restore of the stopped VM to the operation's end and to its vm.state running event."
-          % ms(start))
+          "exec, set-up, restore, control socket); spawning `hvd --version` to its exit takes %s here. standby "
+          "VMM: the same restore from the RAM file by a `hvd vmm --standby` that had opened /dev/kvm and created "
+          "its VM beforehand, from sending it its VM (the exec, the loading and /dev/kvm are behind it: how hvd "
+          "restores VMs). API: from POST .../restore of the stopped VM to the operation's end and to its "
+          "vm.state running event." % ms(start))
     print()
     print("Restored guest's first new counter line, from spawning the VMM: median (min..max)")
     rows = []
@@ -222,14 +236,16 @@ def report(a, res, skipped, start):
               "size_bytes (shown above)" % ", ".join(str(b) for b in odd))
     print()
     rows = [["snapshot restore to running, 256 MiB guest", "Firecracker < 8 ms", "< 3 ms, flat in memory size",
-             ("engine %s / API %s" % (ms(res[256]["file_running"]), ms(res[256]["api_running"]))
+             ("engine %s cold / %s standby VMM (as hvd does) / API %s"
+              % (ms(res[256]["file_running"]), ms(res[256]["standby_running"]), ms(res[256]["api_running"]))
               if 256 in res else "-")]]
     done = [s for s in sizes if s in res]
     if len(done) >= 2:
         lo, hi = done[0], done[-1]
         f = lambda k: statistics.median(res[hi][k]) / max(1e-9, statistics.median(res[lo][k]))
         rows.append(["  %s vs %s (flat = 1.0x)" % (size_name(hi), size_name(lo)), "", "",
-                     "engine %.1fx / API %.1fx" % (f("file_running"), f("api_running"))])
+                     "engine %.1fx cold / %.1fx standby VMM / API %.1fx"
+                     % (f("file_running"), f("standby_running"), f("api_running"))])
     table(["figure (DESIGN.md)", "best known", "hvd target", "measured (median)"], rows)
 
 

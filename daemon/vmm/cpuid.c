@@ -16,10 +16,9 @@
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include "cpu.h"
-
-#define MAX_ENTRIES 256
 
 static unsigned order_base_2(unsigned n)
 {
@@ -81,21 +80,20 @@ static void filter(struct kvm_cpuid_entry2 *e, unsigned index, unsigned nr)
 int vmm_cpuid_setup(const struct vmm_kvm *kvm, int vcpu_fd, unsigned index, unsigned nr_vcpus)
 {
 	struct kvm_cpuid2 *c;
+	size_t size;
 	int r = 0;
 
-	c = calloc(1, sizeof(*c) + MAX_ENTRIES * sizeof(c->entries[0]));
+	if (!kvm->supported_cpuid)
+		return -EINVAL;
+	size = sizeof(*c) + kvm->supported_cpuid->nent * sizeof(c->entries[0]);
+	c = malloc(size);
 	if (!c)
 		return -ENOMEM;
-	c->nent = MAX_ENTRIES;
-	if (ioctl(kvm->fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
-		r = -errno;
-		goto out;
-	}
+	memcpy(c, kvm->supported_cpuid, size);
 	for (unsigned i = 0; i < c->nent; i++)
 		filter(&c->entries[i], index, nr_vcpus);
 	if (ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0)
 		r = -errno;
-out:
 	free(c);
 	return r;
 }

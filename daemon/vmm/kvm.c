@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include "kvm.h"
@@ -58,16 +59,31 @@ int vmm_kvm_open(const char *path, struct vmm_kvm *ret)
 	k.identity_map = vmm_kvm_check(&k, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0;
 	k.xsave = vmm_kvm_check(&k, KVM_CAP_XSAVE) > 0;
 	k.dirty_log_ring = vmm_kvm_check(&k, KVM_CAP_DIRTY_LOG_RING) > 0;
+	k.supported_cpuid = calloc(1, sizeof(*k.supported_cpuid) +
+				   VMM_KVM_CPUID_MAX * sizeof(k.supported_cpuid->entries[0]));
+	r = -ENOMEM;
+	if (!k.supported_cpuid)
+		goto fail;
+	k.supported_cpuid->nent = VMM_KVM_CPUID_MAX;
+	if (ioctl(k.fd, KVM_GET_SUPPORTED_CPUID, k.supported_cpuid) < 0) {
+		r = -errno;
+		goto fail;
+	}
 	*ret = k;
 	return 0;
 fail:
+	free(k.supported_cpuid);
 	close(k.fd);
 	return r;
 }
 
 void vmm_kvm_close(struct vmm_kvm *kvm)
 {
-	if (kvm && kvm->fd >= 0) {
+	if (!kvm)
+		return;
+	free(kvm->supported_cpuid);
+	kvm->supported_cpuid = NULL;
+	if (kvm->fd >= 0) {
 		close(kvm->fd);
 		kvm->fd = -1;
 	}

@@ -143,6 +143,7 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 		m->vm = cfg->prepared->vm;
 		m->vm.kvm = &m->kvm;
 		cfg->prepared->kvm.fd = -1;
+		cfg->prepared->kvm.supported_cpuid = NULL;
 		cfg->prepared->vm.fd = -1;
 		m->cfg.prepared = NULL;
 	} else {

@@ -2,7 +2,8 @@
  *
  * The daemon keeps one or more of these (daemon/standby-pool.c). What a
  * VM start costs before it knows its VM is done here ahead of time: the
- * exec and dynamic loading of hvd, /dev/kvm's capabilities and the VM fd.
+ * exec and dynamic loading of hvd, /dev/kvm's capabilities and supported
+ * CPUID, the VM fd, and the first use of NSS and libseccomp.
  * KVM_CREATE_VM is all: RAM slots come before the irqchip (vm.c), and both
  * need the VM's shape. The assignment is one JSON line, read whole before
  * anything of it is used; nothing of the VM is touched until then, so a
@@ -10,11 +11,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pwd.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 #include <unistd.h>
+#include "sandbox.h"
 #include "standby.h"
 
 #define LINE_MAX_BYTES (256 * 1024)
@@ -212,6 +216,15 @@ int vmm_standby_wait(int fd, struct vmm_prepared *pre, int *ret_argc, char ***re
 		return r;
 	}
 	pre->vm.kvm = &pre->kvm;
+	/* what the sandbox asks later, asked once now: the NSS modules that
+	 * resolve the VM user get loaded, libseccomp probes the kernel */
+	if (geteuid() == 0) {
+		struct passwd pw, *res;
+		char buf[4096];
+
+		getpwnam_r(VMM_SANDBOX_DEFAULT_USER, &pw, buf, sizeof(buf), &res);
+	}
+	seccomp_api_get();
 	r = read_line(fd, &line);
 	close(fd);
 	if (r == 0) {
