@@ -96,6 +96,8 @@ int vmm_machine_pause(struct vmm_machine *m)
 		return -EBUSY;
 	if (vmm_machine_command_vcpus(m, VMM_VCPU_CMD_PAUSE))
 		return -EBUSY;  /* a vCPU died meanwhile: the stop is on its way */
+	/* a paused VM's console.log holds all it wrote, a partial line too */
+	vmm_machine_flush_console(m);
 	set_state(m, VMM_MACHINE_PAUSED);
 	vmm_machine_post_event(m, json_pack("{s:s}", "event", "paused"));
 	return 0;
@@ -273,6 +275,11 @@ static void console_wake(struct vmm_machine *m)
 static void console_cb(uv_async_t *h)
 {
 	console_wake(h->data);
+}
+
+void vmm_machine_flush_console(struct vmm_machine *m)
+{
+	console_wake(m);
 }
 
 static void console_timer_cb(uv_timer_t *t)

@@ -182,6 +182,9 @@ int vmm_machine_freeze(struct vmm_machine *m, bool resume, json_t **ret)
 		pthread_mutex_unlock(&m->lock);
 	}
 	paused_ns = vmm_now_ns() - t0;
+	/* what the guest wrote until the freeze is in console.log when the
+	 * caller hears of it */
+	vmm_machine_flush_console(m);
 	if (r == 0)
 		r = encode_to_memfd(img, &state_fd, &state_len);
 	snapshot_image_free(img);

@@ -182,6 +182,10 @@ int vmm_machine_run(struct vmm_machine *m);
 /* Frees everything. Accepts NULL and half-built machines; returns NULL. */
 struct vmm_machine *vmm_machine_free(struct vmm_machine *m);
 
+/* Device thread: copies the console output not yet in the log (pause and
+ * freeze call it, so that the log is whole when they answer). */
+void vmm_machine_flush_console(struct vmm_machine *m);
+
 /* Device-thread operations used by the control socket. pause/resume
  * return 0, or -EBUSY when the machine is stopping / not in the opposite
  * state (-EALREADY when it already is in the wanted state). */
