@@ -35,9 +35,18 @@ int ops_runtime_new(struct hvd *hvd, struct ops_runtime **ret)
 
 void ops_runtime_shutdown(struct ops_runtime *rt)
 {
-	for (struct ops_run *r = rt ? rt->runs : NULL; r; r = r->next) {
+	struct ops_run *r, *next;
+
+	for (r = rt ? rt->runs : NULL; r; r = next) {
+		next = r->next;
 		ops_set_error(r, "interrupted", "interrupted: the daemon is stopping");
 		atomic_store(&r->cancel, true);
+		if (r->pending) {
+			/* nothing runs on the pool for it: it ends now */
+			if (r->on_interrupt)
+				r->on_interrupt(r);
+			ops_finish(r, -ECANCELED);
+		}
 	}
 }
 
@@ -137,15 +146,26 @@ static void on_async_closed(uv_handle_t *h)
 static void after_cb(uv_work_t *w, int status)
 {
 	struct ops_run *run = w->data;
-	struct ops_runtime *rt = run->hvd->ops;
 	int r = status == UV_ECANCELED ? -ECANCELED : run->w_result;
-	int64_t now = store_now_ms();
-	struct ops_run **pp;
 
 	sync_progress(run, false);
 	if (ops_cancelled(run) && r == 0)
 		r = -ECANCELED;
 	r = run->done_fn(run, r);
+	if (r == OPS_PENDING) {
+		run->pending = true;
+		return;
+	}
+	ops_finish(run, r);
+}
+
+void ops_finish(struct ops_run *run, int r)
+{
+	struct ops_runtime *rt = run->hvd->ops;
+	int64_t now = store_now_ms();
+	struct ops_run **pp;
+
+	run->pending = false;
 	run->op.updated_at = now;
 	run->op.finished_at = now;
 	json_decref(run->op.error);

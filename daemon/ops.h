@@ -22,8 +22,11 @@ struct ops_run;
 typedef int (*ops_work_fn)(struct ops_run *run);
 /* Loop thread, after the work. r is the work's result (-ECANCELED when
  * cancelled). Returns the final result: 0 success, -ECANCELED cancelled,
- * other -errno failure (with ops_set_error for the message). */
+ * other -errno failure (with ops_set_error for the message), or
+ * OPS_PENDING: the operation goes on (waiting for a VM to run) until its
+ * owner calls ops_finish(). */
 typedef int (*ops_done_fn)(struct ops_run *run, int r);
+#define OPS_PENDING 1
 
 struct ops_run {
 	struct hvd *hvd;
@@ -43,6 +46,8 @@ struct ops_run {
 	bool w_dirty;
 	int w_result;                /* the work's return value */
 	atomic_bool cancel;
+	bool pending;                /* done_fn said OPS_PENDING */
+	void (*on_interrupt)(struct ops_run *run);  /* pending: the daemon stops */
 	int64_t last_progress_event_ms;
 	struct api_request *waiters;
 	struct ops_run *next;
@@ -66,6 +71,10 @@ void ops_progress(struct ops_run *run, int percent, const char *fmt, ...)
 void ops_set_error(struct ops_run *run, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 bool ops_cancelled(struct ops_run *run);
+
+/* Loop thread: ends an operation whose done_fn returned OPS_PENDING, with
+ * the final result as done_fn would have returned it. */
+void ops_finish(struct ops_run *run, int r);
 
 /* Loop thread. */
 struct ops_run *ops_find(struct hvd *hvd, const char *id);

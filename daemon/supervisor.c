@@ -32,9 +32,12 @@
 #include "vmm-client.h"
 #include "vmm-spawn.h"
 
-/* a VMM binds its control socket a few ms after it was spawned: retries
- * start at 1 ms and double up to 20 ms */
+/* a VMM binds its control socket a few ms after it was spawned (3-15 ms
+ * here): every 1 ms for the first CONNECT_FAST_TRIES (a failed connect
+ * costs microseconds, a late one delays the VM's "running"), then every
+ * 20 ms */
 #define CONNECT_RETRY_FIRST_MS 1
+#define CONNECT_FAST_TRIES 50
 #define CONNECT_RETRY_MS 20
 #define CONNECT_TIMEOUT_MS 15000
 #define FORCE_GRACE_MS 5000
@@ -44,7 +47,9 @@
 
 struct watch {
 	char vm_id[37];
-	struct api_request *req;
+	struct api_request *req;        /* woken, or: */
+	void (*fn)(void *ud);           /* called */
+	void *ud;
 	struct watch *next;
 };
 
@@ -79,7 +84,7 @@ struct sup_vm {
 	int open_handles;
 	struct vmmc *ctl;
 	int64_t connect_deadline;
-	unsigned retry_ms;
+	unsigned tries;
 	bool connected_once;
 	bool stop_requested;
 	bool forced;
@@ -172,20 +177,59 @@ void sup_unwatch(struct sup *s, const char *vm_id, struct api_request *req)
 	}
 }
 
+int sup_watch_fn(struct sup *s, const char *vm_id, void (*fn)(void *ud), void *ud)
+{
+	struct watch *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	snprintf(w->vm_id, sizeof(w->vm_id), "%s", vm_id);
+	w->fn = fn;
+	w->ud = ud;
+	w->next = s->watches;
+	s->watches = w;
+	return 0;
+}
+
+void sup_unwatch_fn(struct sup *s, void *ud)
+{
+	for (struct watch **pp = &s->watches; *pp; pp = &(*pp)->next) {
+		if ((*pp)->fn && (*pp)->ud == ud) {
+			struct watch *w = *pp;
+
+			*pp = w->next;
+			free(w);
+			return;
+		}
+	}
+}
+
+/* The matching watches leave the list before any is woken or called: a
+ * function may watch again, for the next change. */
 static void wake_watchers(struct sup *s, const char *vm_id)
 {
-	struct watch **pp = &s->watches;
+	struct watch **pp = &s->watches, *woken = NULL;
 
 	while (*pp) {
 		struct watch *w = *pp;
 
 		if (strcmp(w->vm_id, vm_id) == 0) {
 			*pp = w->next;
-			api_request_wake(w->req);
-			free(w);
+			w->next = woken;
+			woken = w;
 		} else {
 			pp = &w->next;
 		}
+	}
+	while (woken) {
+		struct watch *w = woken;
+
+		woken = w->next;
+		if (w->fn)
+			w->fn(w->ud);
+		else
+			api_request_wake(w->req);
+		free(w);
 	}
 }
 
@@ -334,10 +378,8 @@ static void on_retry(uv_timer_t *t)
 
 static void retry_later(struct sup_vm *v)
 {
-	if (v->retry_ms == 0)
-		v->retry_ms = CONNECT_RETRY_FIRST_MS;
-	uv_timer_start(&v->timer, on_retry, v->retry_ms, 0);
-	v->retry_ms = v->retry_ms * 2 > CONNECT_RETRY_MS ? CONNECT_RETRY_MS : v->retry_ms * 2;
+	uv_timer_start(&v->timer, on_retry,
+		       ++v->tries <= CONNECT_FAST_TRIES ? CONNECT_RETRY_FIRST_MS : CONNECT_RETRY_MS, 0);
 }
 
 static void ctl_connect_failed(struct vmmc *c, int err, void *ud)
@@ -457,7 +499,7 @@ static int start_watching(struct sup_vm *v, pid_t pid, bool child)
 	v->open_handles++;
 	uv_poll_start(&v->pidpoll, UV_READABLE, on_pidfd);
 	v->connect_deadline = store_now_ms() + CONNECT_TIMEOUT_MS;
-	v->retry_ms = CONNECT_RETRY_FIRST_MS;
+	v->tries = 0;
 	try_connect(v);
 	return 0;
 }
@@ -1047,7 +1089,8 @@ void sup_shutdown(struct sup *s)
 		struct watch *w = s->watches;
 
 		s->watches = w->next;
-		api_request_wake(w->req);
+		if (w->req)
+			api_request_wake(w->req);
 		free(w);
 	}
 	while (s->restarts) {

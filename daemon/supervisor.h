@@ -64,6 +64,10 @@ int sup_command(struct sup *sup, const char *vm_id, const char *cmd, const json_
 /* Wakes req (api_request_wake) at the VM's next state change. */
 void sup_watch(struct sup *sup, const char *vm_id, struct api_request *req);
 void sup_unwatch(struct sup *sup, const char *vm_id, struct api_request *req);
+/* Calls fn(ud) once, at the VM's next state change (the state is in the
+ * store by then). sup_unwatch_fn drops the watch with that ud. */
+int sup_watch_fn(struct sup *sup, const char *vm_id, void (*fn)(void *ud), void *ud);
+void sup_unwatch_fn(struct sup *sup, void *ud);
 
 /* Whether a VMM process of vm_id is alive, and the VM's runtime dir. */
 bool sup_is_running(struct sup *sup, const char *vm_id);

@@ -219,6 +219,49 @@ static void on_resumed(json_t *resp, void *ud)
 	free(ud);
 }
 
+static void restored(struct ops_run *run)
+{
+	struct snap_job *j = run->data;
+
+	events_publish(run->hvd, "vm.restored", json_pack("{s:o, s:s}", "vm",
+							  events_vm_ref(j->snap.vm_id, j->vm_name),
+							  "snapshot", j->snap.name));
+	snprintf(run->op.message, sizeof(run->op.message), "restored %s from %s", j->vm_name, j->snap.name);
+}
+
+/* The VM restored from a memory snapshot changed state: the operation
+ * ends once it runs, or fails if it stopped instead. */
+static void restore_watch(void *ud)
+{
+	struct ops_run *run = ud;
+	struct snap_job *j = run->data;
+	struct hvd *hvd = run->hvd;
+	struct store_vm vm;
+
+	if (store_vm_get(hvd->store, j->snap.vm_id, &vm) < 0) {
+		ops_set_error(run, "start_failed", "%s was deleted while it started", j->vm_name);
+		ops_finish(run, -ENOENT);
+		return;
+	}
+	if (strcmp(vm.state, "running") == 0 || strcmp(vm.state, "paused") == 0) {
+		restored(run);
+		ops_finish(run, 0);
+	} else if (strcmp(vm.state, "stopped") == 0 || strcmp(vm.state, "crashed") == 0) {
+		ops_set_error(run, "start_failed", "disks restored, but %s did not start from the snapshot: %s",
+			      j->vm_name, vm.state_reason[0] ? vm.state_reason : vm.state);
+		ops_finish(run, -EIO);
+	} else if (sup_watch_fn(hvd->sup, j->snap.vm_id, restore_watch, run) < 0) {
+		restored(run);   /* cannot follow it further: it was started */
+		ops_finish(run, 0);
+	}
+	store_vm_clear(&vm);
+}
+
+static void restore_interrupted(struct ops_run *run)
+{
+	sup_unwatch_fn(run->hvd->sup, run);
+}
+
 static int snap_done(struct ops_run *run, int r)
 {
 	struct snap_job *j = run->data;
@@ -253,10 +296,14 @@ static int snap_done(struct ops_run *run, int r)
 					      "from the snapshot: %s", j->vm_name, err);
 				return r;
 			}
+			/* the operation ends when the VM runs (or did not start) */
+			if (sup_watch_fn(hvd->sup, j->snap.vm_id, restore_watch, run) == 0) {
+				run->on_interrupt = restore_interrupted;
+				ops_progress(run, 99, "starting %s from %s", j->vm_name, j->snap.name);
+				return OPS_PENDING;
+			}
 		}
-		events_publish(hvd, "vm.restored", json_pack("{s:o, s:s}", "vm", events_vm_ref(j->snap.vm_id, j->vm_name),
-							     "snapshot", j->snap.name));
-		snprintf(run->op.message, sizeof(run->op.message), "restored %s from %s", j->vm_name, j->snap.name);
+		restored(run);
 		return 0;
 	}
 	j->snap.size_bytes = (int64_t)(j->total + (j->memory ? j->frozen.memory_bytes : 0));

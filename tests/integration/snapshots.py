@@ -56,7 +56,7 @@ def memory_snapshot_cases(h, d, disk):
     st, op = h.req("POST", "/v1/vms/v1/snapshots/mem1/restore")
     done = wait_op(h, op)
     check(st == 202 and done["status"] == "success", "restoring mem1 succeeds: %s" % done.get("error"))
-    check(wait_for(lambda: h.vm("v1")["state"] == "running", 30), "the VM runs again after the restore")
+    check(h.vm("v1")["state"] == "running", "the operation ends when the VM runs again")
     check(wait_for(lambda: len(gens(h.console("v1"))) >= 3, 60), "and counts")
     c = counters(h.console("v1"))
     check(c and at_snap <= c[0] < before_stop,
@@ -86,6 +86,22 @@ def memory_snapshot_cases(h, d, disk):
     os.truncate(mem2, 100)
     st, body = h.req("POST", "/v1/vms/v1/snapshots/mem2/restore")
     check(st == 409 and body["error"]["code"] == "snapshot_damaged", "a truncated one too: %s" % body)
+
+    # a restore whose VMM does not start (made to describe another machine
+    # than the snapshot's through the test hook): the operation fails
+    h.stop()
+    os.environ["HVD_TEST_VMM_ARGS"] = "--vcpus=2"
+    try:
+        h.start()
+        st, op = h.req("POST", "/v1/vms/v1/snapshots/mem1/restore")
+        done = wait_op(h, op)
+        check(done["status"] == "failure" and done.get("error", {}).get("code") == "start_failed",
+              "a restore whose VM does not start fails the operation: %s %s" % (done["status"], done.get("error")))
+        check(h.vm("v1")["state"] in ("stopped", "crashed"), "and the VM is not running")
+    finally:
+        del os.environ["HVD_TEST_VMM_ARGS"]
+        h.stop()
+        h.start()
     check(h.req("POST", "/v1/vms/v1/start")[0] == 200, "v1 boots again")
 
 
