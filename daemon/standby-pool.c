@@ -39,8 +39,9 @@ struct standby_pool {
 	struct standby *list;
 	unsigned count;
 	unsigned retry_ms;         /* 0: refill at once */
+	bool spawning;             /* a spawn_job is on the thread pool */
 	uv_timer_t timer;
-	unsigned open_handles;     /* the timer and the polls of standbys being closed */
+	unsigned open_handles;     /* the timer, the polls of standbys being closed, a spawn job */
 	bool closing;
 };
 
@@ -110,72 +111,113 @@ static void on_exit_unused(uv_poll_t *h, int status, int events)
 	schedule(p);
 }
 
-static int spawn_one(struct standby_pool *p)
-{
-	char fdarg[32];
-	char *argv[] = { "hvd", "vmm", fdarg, NULL };
-	struct standby *sb;
-	int sv[2], r;
+/* A standby spawned on the thread pool: posix_spawn's vfork holds the
+ * calling thread until the child execs, which on the loop would delay
+ * the very start the refill follows. */
+struct spawn_job {
+	uv_work_t work;
+	struct standby_pool *pool;
+	pid_t pid;
+	int sock, pidfd;
+	int err;
+};
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	snprintf(fdarg, sizeof(fdarg), "--standby=3");
-	sb = calloc(1, sizeof(*sb));
-	if (!sb) {
-		close(sv[0]);
-		close(sv[1]);
-		return -ENOMEM;
+static void spawn_work(uv_work_t *w)
+{
+	struct spawn_job *sj = w->data;
+	char *argv[] = { "hvd", "vmm", "--standby=3", NULL };
+	int sv[2];
+
+	sj->sock = sj->pidfd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		sj->err = -errno;
+		return;
 	}
-	r = vmm_spawn(argv, NULL, sv[1], &sb->pid);
+	sj->err = vmm_spawn(argv, NULL, sv[1], &sj->pid);
 	close(sv[1]);
-	if (r < 0) {
+	if (sj->err < 0) {
 		close(sv[0]);
-		free(sb);
-		return r;
+		return;
 	}
-	sb->pool = p;
-	sb->sock = sv[0];
-	sb->pidfd = (int)syscall(SYS_pidfd_open, sb->pid, 0);
-	if (sb->pidfd < 0) {
-		r = -errno;
-		kill(sb->pid, SIGKILL);
-		waitpid(sb->pid, NULL, 0);
-		close(sb->sock);
-		free(sb);
-		return r;
+	sj->sock = sv[0];
+	sj->pidfd = (int)syscall(SYS_pidfd_open, sj->pid, 0);
+	if (sj->pidfd < 0) {
+		sj->err = -errno;
+		kill(sj->pid, SIGKILL);
+		waitpid(sj->pid, NULL, 0);
+		close(sj->sock);
+		sj->sock = -1;
 	}
-	uv_poll_init(p->hvd->loop, &sb->poll, sb->pidfd);
-	sb->poll.data = sb;
-	p->open_handles++;
-	uv_poll_start(&sb->poll, UV_READABLE, on_exit_unused);
-	sb->next = p->list;
-	p->list = sb;
-	p->count++;
-	return 0;
+}
+
+static void spawn_done(uv_work_t *w, int status)
+{
+	struct spawn_job *sj = w->data;
+	struct standby_pool *p = sj->pool;
+	struct standby *sb = NULL;
+
+	p->spawning = false;
+	p->open_handles--;
+	if (status == UV_ECANCELED && sj->err == 0)
+		sj->err = -ECANCELED;
+	if (sj->err == 0 && (p->closing || !(sb = calloc(1, sizeof(*sb))))) {
+		/* not wanted any more (or no memory): it goes */
+		kill(sj->pid, SIGKILL);
+		waitpid(sj->pid, NULL, 0);
+		close(sj->sock);
+		close(sj->pidfd);
+		sj->err = p->closing ? 0 : -ENOMEM;
+	} else if (sj->err == 0) {
+		sb->pool = p;
+		sb->pid = sj->pid;
+		sb->sock = sj->sock;
+		sb->pidfd = sj->pidfd;
+		uv_poll_init(p->hvd->loop, &sb->poll, sb->pidfd);
+		sb->poll.data = sb;
+		p->open_handles++;
+		uv_poll_start(&sb->poll, UV_READABLE, on_exit_unused);
+		sb->next = p->list;
+		p->list = sb;
+		p->count++;
+	}
+	if (sj->err < 0) {
+		p->retry_ms = p->retry_ms ? p->retry_ms * 2 : RETRY_FIRST_MS;
+		if (p->retry_ms > RETRY_MAX_MS)
+			p->retry_ms = RETRY_MAX_MS;
+		log_warning("cannot spawn a standby VMM: %s; next try in %u ms", strerror(-sj->err),
+			    p->retry_ms);
+	}
+	free(sj);
+	if (p->closing)
+		maybe_free(p);
+	else
+		schedule(p);
 }
 
 static void on_refill(uv_timer_t *t)
 {
 	struct standby_pool *p = t->data;
-	int r;
+	struct spawn_job *sj;
 
-	while (!p->closing && p->count < p->hvd->cfg.standby_vmms) {
-		r = spawn_one(p);
-		if (r < 0) {
-			p->retry_ms = p->retry_ms ? p->retry_ms * 2 : RETRY_FIRST_MS;
-			if (p->retry_ms > RETRY_MAX_MS)
-				p->retry_ms = RETRY_MAX_MS;
-			log_warning("cannot spawn a standby VMM: %s; next try in %u ms", strerror(-r),
-				    p->retry_ms);
-			schedule(p);
-			return;
-		}
+	if (p->closing || p->spawning || p->count >= p->hvd->cfg.standby_vmms)
+		return;
+	sj = calloc(1, sizeof(*sj));
+	if (!sj)
+		return;
+	sj->pool = p;
+	sj->work.data = sj;
+	if (uv_queue_work(p->hvd->loop, &sj->work, spawn_work, spawn_done) < 0) {
+		free(sj);
+		return;
 	}
+	p->spawning = true;
+	p->open_handles++;   /* the pool outlives the job */
 }
 
 static void schedule(struct standby_pool *p)
 {
-	if (!p->closing && !uv_is_active((uv_handle_t *)&p->timer))
+	if (!p->closing && !p->spawning && p->count < p->hvd->cfg.standby_vmms &&
+	    !uv_is_active((uv_handle_t *)&p->timer))
 		uv_timer_start(&p->timer, on_refill, p->retry_ms, 0);
 }
 

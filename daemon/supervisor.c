@@ -233,17 +233,23 @@ static void wake_watchers(struct sup *s, const char *vm_id)
 	}
 }
 
-/* Records a state, announces it, wakes whoever waits for it. */
+/* Records a state and the event announcing it (one transaction, one
+ * fsync, unless the caller's transaction holds them), wakes whoever waits
+ * for it. */
 static void set_state(struct sup *s, const char *id, const char *name, const char *state,
 		      const char *reason)
 {
-	int r = store_vm_set_state(s->hvd->store, id, state, reason);
+	struct store *st = s->hvd->store;
+	bool own = !store_in_transaction(st) && store_begin(st) == 0;
+	int r = store_vm_set_state(st, id, state, reason);
 
 	if (r < 0 && r != -ENOENT)
-		log_error("supervisor: %s: cannot record state %s: %s", name, state, store_errmsg(s->hvd->store));
+		log_error("supervisor: %s: cannot record state %s: %s", name, state, store_errmsg(st));
 	if (r == 0)
 		events_publish(s->hvd, "vm.state", json_pack("{s:o, s:s, s:s}", "vm", events_vm_ref(id, name),
 							     "state", state, "reason", reason ? reason : ""));
+	if (own && store_commit(st) < 0)
+		log_error("supervisor: %s: cannot record state %s: %s", name, state, store_errmsg(st));
 	log_info("vm %s: %s%s%s", name, state, reason && *reason ? ": " : "", reason ? reason : "");
 	wake_watchers(s, id);
 }
@@ -697,9 +703,16 @@ int sup_start_restore(struct sup *s, const struct store_vm *vm, const struct sup
 		return r;
 	}
 	write_pid_file(v);
-	store_vm_set_desired(s->hvd->store, vm->id, "running");
 	log_info("vm %s: VMM started (pid %d)", vm->name, (int)pid);
-	set_state(s, vm->id, vm->name, "starting", "");
+	{
+		struct store *st = s->hvd->store;
+		bool own = !store_in_transaction(st) && store_begin(st) == 0;
+
+		store_vm_set_desired(st, vm->id, "running");
+		set_state(s, vm->id, vm->name, "starting", "");
+		if (own && store_commit(st) < 0)
+			log_error("supervisor: %s: cannot record its start: %s", vm->name, store_errmsg(st));
+	}
 	return 0;
 }
 

@@ -30,6 +30,8 @@ sqlite3 *store_db(struct store *s);
 const char *store_errmsg(struct store *s);
 
 int store_begin(struct store *s);
+/* Whether a transaction is open (store_begin without its commit yet). */
+bool store_in_transaction(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
