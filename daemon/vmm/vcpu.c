@@ -97,11 +97,17 @@ static int fatal(struct vmm_vcpu *v, const char *fmt, ...)
 
 		/* Where the guest was: the one thing a crash report needs. */
 		if (ioctl(v->fd, KVM_GET_REGS, &regs) == 0 && ioctl(v->fd, KVM_GET_SREGS, &sregs) == 0)
-			snprintf(detail + n, sizeof(detail) - (size_t)n,
-				 " at rip 0x%llx rflags 0x%llx cs 0x%x cr0 0x%llx cpl %u",
-				 (unsigned long long)regs.rip, (unsigned long long)regs.rflags, sregs.cs.selector,
-				 (unsigned long long)sregs.cr0, sregs.cs.dpl);
+			n += snprintf(detail + n, sizeof(detail) - (size_t)n,
+				      " at rip 0x%llx rflags 0x%llx cs 0x%x cr0 0x%llx cpl %u",
+				      (unsigned long long)regs.rip, (unsigned long long)regs.rflags,
+				      sregs.cs.selector, (unsigned long long)sregs.cr0, sregs.cs.dpl);
 	}
+	/* On AMD, KVM resets the vCPU before it reports a triple fault, so
+	 * the registers above may be the reset's: the last exit tells more */
+	if (n > 0 && (size_t)n < sizeof(detail) && v->last_exit_kind)
+		snprintf(detail + n, sizeof(detail) - (size_t)n, ", after %s %s 0x%llx",
+			 v->last_exit_kind == 'p' ? "port" : "MMIO", v->last_exit_write ? "write" : "read",
+			 (unsigned long long)v->last_exit_addr);
 	v->env->stop(v->env->opaque, VMM_STOP_CRASH, 0, detail);
 	return -1;
 }
@@ -125,6 +131,9 @@ static int run_once(struct vmm_vcpu *v)
 		uint8_t *data = (uint8_t *)run + run->io.data_offset;
 
 		count(&v->stats.io);
+		v->last_exit_kind = 'p';
+		v->last_exit_write = run->io.direction == KVM_EXIT_IO_OUT;
+		v->last_exit_addr = run->io.port;
 		if (run->io.data_offset > v->run_size || bytes > v->run_size - run->io.data_offset)
 			return fatal(v, "bad I/O exit offset %llu size %llu",
 				     (unsigned long long)run->io.data_offset, (unsigned long long)bytes);
@@ -135,6 +144,9 @@ static int run_once(struct vmm_vcpu *v)
 	}
 	case KVM_EXIT_MMIO:
 		count(&v->stats.mmio);
+		v->last_exit_kind = 'm';
+		v->last_exit_write = run->mmio.is_write;
+		v->last_exit_addr = run->mmio.phys_addr;
 		vmm_mmio_bus_access(v->env->mmio, run->mmio.phys_addr, run->mmio.data,
 				    run->mmio.len > 8 ? 8 : run->mmio.len, run->mmio.is_write);
 		return 0;

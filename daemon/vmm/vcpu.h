@@ -54,6 +54,10 @@ struct vmm_vcpu {
 	struct vmm_vcpu_stats stats; /* relaxed atomics */
 	const void *filter;          /* struct sock_fprog loaded by the thread
 				      * before it first runs the guest; NULL: none */
+	/* the last I/O or MMIO exit, for crash reports (vCPU thread only) */
+	char last_exit_kind;         /* 0 none, 'p' port, 'm' MMIO */
+	bool last_exit_write;
+	uint64_t last_exit_addr;
 	bool ready;                  /* the thread finished its start (below) */
 	int start_error;             /* -errno of the filter or first KVM_RUN */
 };

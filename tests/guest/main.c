@@ -2,7 +2,7 @@
  * marker, run the modes named on the command line, power off.
  *
  * Command line (space-separated; unknown words are ignored):
- *   mode=a,b,...   any of exit, reboot, blk, verify, garbage, seccomp-probe,
+ *   mode=a,b,...   any of exit, fault, reboot, blk, verify, garbage, seccomp-probe,
  *                  dirty, idle, blkloop, flood, himem; run in that order (exit and
  *                  reboot at once, blkloop and flood never end,
  *                  dirty, then idle last); default dirty. reboot pulses the
@@ -97,6 +97,11 @@ void guest_main(void)
 		con_printf("cmdline: %s\n", (const char *)(uintptr_t)si->cmdline_paddr);
 	if (cmdline_has_mode("exit"))
 		guest_poweroff(0);
+	if (cmdline_has_mode("fault")) {
+		/* an exception in ring 3 with an empty IDT: a triple fault */
+		con_puts("FAULT\n");
+		__asm__ volatile("ud2");
+	}
 	if (cmdline_has_mode("reboot")) {
 		outb(GUEST_I8042_CMD, 0xfe);
 		for (;;)

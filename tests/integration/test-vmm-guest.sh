@@ -60,6 +60,13 @@ vmm --cmdline 'mode=reboot' >/dev/null 2>"$WORK/err2"; st=$?
 if [ $st -eq 3 ] && grep -q 'stopped: reboot' "$WORK/err2"; then ok "reboot, exit status 3"
 else bad "reboot: status $st $(cat "$WORK/err2")"; fi
 
+# 2b. a guest that triple-faults (ud2 with an empty IDT): crash, exit status 4,
+#     and the reason names the last exit before it (the serial port)
+"$HVD" vmm --kernel "$GUEST" --memory-mib 64 --cmdline 'mode=fault' >/dev/null 2>"$WORK/err2b"; st=$?
+if [ $st -eq 4 ] && grep -q 'crash (vcpu0: triple fault' "$WORK/err2b" &&
+   grep -q 'after port write 0x3f8' "$WORK/err2b"; then ok "triple fault: crash, exit status 4, last exit named"
+else bad "triple fault: status $st $(cat "$WORK/err2b")"; fi
+
 # 3. a file that is no kernel: setup error, exit status 1, one line why.
 head -c 8192 /dev/zero >"$WORK/notakernel"
 "$HVD" vmm --kernel "$WORK/notakernel" --memory-mib 64 >/dev/null 2>"$WORK/err3"; st=$?
