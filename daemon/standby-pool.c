@@ -91,6 +91,15 @@ static void forget(struct standby *sb)
 
 static void schedule(struct standby_pool *p);
 
+/* A standby died unused or could not be spawned: the next try waits
+ * twice as long as the last (RETRY_FIRST_MS..RETRY_MAX_MS). */
+static void back_off(struct standby_pool *p)
+{
+	p->retry_ms = p->retry_ms ? p->retry_ms * 2 : RETRY_FIRST_MS;
+	if (p->retry_ms > RETRY_MAX_MS)
+		p->retry_ms = RETRY_MAX_MS;
+}
+
 static void on_exit_unused(uv_poll_t *h, int status, int events)
 {
 	struct standby *sb = h->data;
@@ -101,9 +110,7 @@ static void on_exit_unused(uv_poll_t *h, int status, int events)
 	(void)events;
 	if (waitpid(sb->pid, &st, WNOHANG) <= 0)
 		st = -1;
-	p->retry_ms = p->retry_ms ? p->retry_ms * 2 : RETRY_FIRST_MS;
-	if (p->retry_ms > RETRY_MAX_MS)
-		p->retry_ms = RETRY_MAX_MS;
+	back_off(p);
 	log_warning("standby VMM %d ended before it was used (%s %d); next one in %u ms",
 		    (int)sb->pid, st >= 0 && WIFEXITED(st) ? "exit status" : "signal",
 		    st < 0 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), p->retry_ms);
@@ -181,9 +188,7 @@ static void spawn_done(uv_work_t *w, int status)
 		p->count++;
 	}
 	if (sj->err < 0) {
-		p->retry_ms = p->retry_ms ? p->retry_ms * 2 : RETRY_FIRST_MS;
-		if (p->retry_ms > RETRY_MAX_MS)
-			p->retry_ms = RETRY_MAX_MS;
+		back_off(p);
 		log_warning("cannot spawn a standby VMM: %s; next try in %u ms", strerror(-sj->err),
 			    p->retry_ms);
 	}
