@@ -180,19 +180,40 @@ class Ctl:
             raise
         self.buf = b""
 
-    def req(self, cmd, **kw):
+    def send(self, cmd, **kw):
         kw["cmd"] = cmd
         self.s.sendall((json.dumps(kw) + "\n").encode())
+
+    def next(self):
+        """The next line from the VMM, a reply or an event."""
+        while b"\n" not in self.buf:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise RuntimeError("the VMM closed its control socket")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def req(self, cmd, **kw):
+        self.send(cmd, **kw)
         while True:
-            while b"\n" not in self.buf:
-                chunk = self.s.recv(65536)
-                if not chunk:
-                    raise RuntimeError("the VMM closed its control socket")
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\n", 1)
-            o = json.loads(line)
+            o = self.next()
             if "event" not in o:
                 return o
+
+    def wait_running(self):
+        """Returns once the VM runs: at once if `status` says so, else at its started or resumed
+        event, as hvd's supervisor hears it (no polling)."""
+        self.send("status")
+        while True:
+            o = self.next()
+            ev = o.get("event")
+            if ev is None and o.get("state") == "running":
+                return
+            if ev in ("started", "resumed") and not o.get("paused"):
+                return
+            if ev == "stopped":
+                raise RuntimeError("the VM stopped: %s" % o)
 
     def close(self):
         self.s.close()

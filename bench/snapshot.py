@@ -10,8 +10,9 @@ paused once their RAM is populated, and each is resumed for its own run only.
 - taking a memory snapshot through the API (POST /v1/vms/{vm}/snapshots {"memory": true} of the
   running VM): the operation's time, and the snapshot's size on disk (its RAM file is sparse);
 - restore at the engine level: time from spawning `hvd vmm --restore STATE --memory-file FILE`
-  (the VM's shape as hvd starts it: its disk, an rng) to (i) its control socket answering `status`
-  with state running and (ii) the restored guest's first new counter line; FILE is the
+  (the VM's shape as hvd starts it: its disk, an rng) to (i) the VM running, as hvd's supervisor
+  hears it: one control connection made as soon as the socket accepts it, whose `status` answer
+  says running or, if not yet, whose `started` event then does (no polling), and (ii) the restored guest's first new counter line; FILE is the
   snapshot's RAM file on disk, or the frozen memfd of the VM the snapshot was taken of (its VMM
   keeps it as its RAM after the freeze), opened through /proc/PID/fd/N as hvd does for clones;
   and, in every run, (i) of the same restore from the RAM file through a standby VMM, as hvd
@@ -75,19 +76,20 @@ def engine_restore(hvd, tmp, tag, mib, state, memory, disk, procs, want_line, st
             standby=standby)
     sock = os.path.join(v.rt, "control.sock")
     try:
-        def running():
+        def connected():
             v.check_alive()
             if not os.path.exists(sock):
                 return None
             try:
-                c = Ctl(v.rt, timeout=30)
+                return Ctl(v.rt, timeout=30)
             except OSError:
                 return None
-            try:
-                return c.req("status").get("state") == "running"
-            finally:
-                c.close()
-        wait_until(running, mono() + 120, "the restored VM to run (%s)" % tag, 0.0002)
+        # one connection as soon as the socket accepts it; then its answer or event says running
+        c = wait_until(connected, mono() + 120, "the restored VM's control socket (%s)" % tag, 0.0002)
+        try:
+            c.wait_running()
+        finally:
+            c.close()
         res = {"running": mono() - v.t_spawn}
         cpu, wait = sched(v.p.pid)
         res["cpu"], res["wait"] = cpu - v.sched0[0], wait - v.sched0[1]
@@ -196,7 +198,7 @@ def report(a, res, skipped, start):
     table(["guest RAM", "touched MiB", "engine: RAM file", "main thread on CPU", "waiting for a CPU",
            "engine: standby VMM", "its main thread on CPU", "engine: frozen memfd", "API: op done", "API: running"],
           rows)
-    print("engine: from spawning `hvd vmm --restore` to `status` answering running (main thread, schedstat: "
+    print("engine: from spawning `hvd vmm --restore` to running on its control socket (main thread, schedstat: "
           "exec, set-up, restore, control socket); spawning `hvd --version` to its exit takes %s here. standby "
           "VMM: the same restore from the RAM file by a `hvd vmm --standby` that had opened /dev/kvm and created "
           "its VM beforehand, from sending it its VM (the exec, the loading and /dev/kvm are behind it: how hvd "
