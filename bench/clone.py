@@ -146,11 +146,15 @@ def private_copy(src, dst, timeout=180):
     machine during the run (a 0-byte or half-written file for a moment), and hvd spawns its VMMs
     from its own /proc/self/exe. Waits until the copy runs (`--version`) or is a complete ELF."""
     end = mono() + timeout
+    # the hvd executable loads its daemon module from beside itself: that goes along
+    module = os.path.join(os.path.dirname(src), "hvd-daemon.so")
     while True:
         try:
             if os.path.getsize(src) > 0:
                 shutil.copyfile(src, dst)
                 os.chmod(dst, 0o755)
+                if not dst.endswith(".elf") and os.path.exists(module):
+                    shutil.copyfile(module, os.path.join(os.path.dirname(dst), "hvd-daemon.so"))
                 if not dst.endswith(".elf"):
                     r = subprocess.run([dst, "--version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                        timeout=10)

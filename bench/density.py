@@ -483,7 +483,11 @@ def main():
     try:
         # Private copies: hvd spawns its VMMs from readlink(/proc/self/exe), which a rebuild of the
         # build tree during the run (other work shares this machine) would leave pointing at a
-        # deleted file. The binary has no RUNPATH, so the copy runs the same.
+        # deleted file. The binary has no RUNPATH, so the copy runs the same; its daemon module
+        # (loaded from beside it) goes along.
+        module = os.path.join(os.path.dirname(hvd), "hvd-daemon.so")
+        if os.path.exists(module):
+            shutil.copy2(module, os.path.join(tmp, "hvd-daemon.so"))
         hvd, guest = shutil.copy2(hvd, os.path.join(tmp, "hvd")), shutil.copy2(guest, os.path.join(tmp, "guest.elf"))
         print("bench/density: %d VMs x %d runs (this machine: %d CPUs; load average %.1f)"
               % (a.vms, a.runs, os.cpu_count(), os.getloadavg()[0]), flush=True)

@@ -1,4 +1,5 @@
-/* main.c - hvd: the control plane daemon, and `hvd vmm` for one VM.
+/* main.c - hvd: the control plane daemon (the module hvd-daemon.so, which
+ * the hvd executable loads for everything but `hvd vmm`, see launch.c).
  *
  * Start-up order: configuration (defaults < file < flags), directories and
  * the state lock, SQLite (migrated), this host's row, recovery of what a
@@ -30,7 +31,6 @@
 #include "store/store.h"
 #include "supervisor.h"
 #include "vm-disks.h"
-#include "vmm/vmm.h"
 
 #define MAX_OVERRIDES 32
 
@@ -351,7 +351,9 @@ static int lock_state_dir(const char *dir)
 	return fd; /* held for the life of the process */
 }
 
-int main(int argc, char **argv)
+int hvd_daemon_main(int argc, char **argv);
+
+__attribute__((visibility("default"))) int hvd_daemon_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -369,9 +371,6 @@ int main(int argc, char **argv)
 	struct hvd hvd = { 0 };
 	char dbpath[PATH_MAX];
 	int c, r, lock_fd;
-
-	if (argc > 1 && strcmp(argv[1], "vmm") == 0)
-		return vmm_main(argc - 1, argv + 1);
 
 	while ((c = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
 		r = 0;

@@ -11,9 +11,13 @@ from hvdtest import Daemon, check, counters, finish, need_kvm, wait_for  # noqa:
 HVD, GUEST = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 need_kvm()
 
+# the executable and the daemon module it loads from beside itself, as a package installs them
+MODULE = os.path.join(os.path.dirname(HVD), "hvd-daemon.so")
+
 with tempfile.TemporaryDirectory() as d:
     exe = os.path.join(d, "hvd")
     shutil.copy2(HVD, exe)
+    shutil.copy2(MODULE, os.path.join(d, "hvd-daemon.so"))
     h = Daemon(exe, d)
     h.start()
     try:
@@ -21,8 +25,9 @@ with tempfile.TemporaryDirectory() as d:
                                           "boot": {"kernel": GUEST, "cmdline": "mode=dirty tick=20000000"}})
         check(st == 201, "define u1")
         # what dpkg does: write the new file beside, rename it over the old one
-        shutil.copy2(HVD, exe + ".dpkg-new")
-        os.rename(exe + ".dpkg-new", exe)
+        for src, dst in ((HVD, exe), (MODULE, os.path.join(d, "hvd-daemon.so"))):
+            shutil.copy2(src, dst + ".dpkg-new")
+            os.rename(dst + ".dpkg-new", dst)
         st, body = h.req("POST", "/v1/vms/u1/start")
         check(st == 200 and body.get("state") == "running",
               "a VM starts after the binary was replaced under the daemon: %s %s" % (st, body))
