@@ -115,8 +115,11 @@ with tempfile.TemporaryDirectory() as d:
         h.start()
         define(h, "v1")
         define(h, "v2")
+        # created before v1 starts: v1's console log alone can fill 2 MiB within a second or
+        # two on a busy machine, and then no new file could be made
+        filler = open(os.path.join(run, "filler"), "wb")
         h.req("POST", "/v1/vms/v1/start")
-        with open(os.path.join(run, "filler"), "wb") as f:
+        with filler as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)
