@@ -54,13 +54,15 @@ qemu_guest() {
 
 # ---- hvd inside the testbed (binaries passed with scripts/testbed --bin) ----------------
 need_hvd() { need_cmd hvd hvadm; }
-# hvd_start: start hvd with fresh state/runtime dirs; sets HVD_SOCK, HVD_PID; H = hvadm cmd
+# hvd_start: start hvd with fresh state/runtime dirs; sets HVD_SOCK, HVD_PID; H = hvadm cmd.
+# HVD_CONF, if set, is its configuration file's text.
 hvd_start() {
 	HVD_STATE=${HVD_STATE:-/var/lib/hvd-e2e} HVD_RUN=${HVD_RUN:-/run/hvd-e2e}
 	rm -rf "$HVD_STATE" "$HVD_RUN"; mkdir -p "$HVD_STATE" "$HVD_RUN"
 	HVD_SOCK=$HVD_RUN/hvd.sock
-	hvd --state-dir "$HVD_STATE" --runtime-dir "$HVD_RUN" --listen "unix:$HVD_SOCK" \
-		--log-level info >/tmp/hvd.log 2>&1 &
+	printf '%s\n' "${HVD_CONF:-}" > /tmp/hvd-e2e.conf
+	hvd --config /tmp/hvd-e2e.conf --state-dir "$HVD_STATE" --runtime-dir "$HVD_RUN" \
+		--listen "unix:$HVD_SOCK" --log-level info >/tmp/hvd.log 2>&1 &
 	HVD_PID=$!
 	i=0; while [ ! -S "$HVD_SOCK" ] && [ $i -lt 300 ]; do
 		kill -0 $HVD_PID 2>/dev/null || { cat /tmp/hvd.log; fail "hvd exited at start"; }
