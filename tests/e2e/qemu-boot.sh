@@ -15,11 +15,11 @@ boot() {
 	t0=$(now)
 	qemu_guest "$log" -kernel "$kern" -initrd "$INITRD" \
 		-append "$GUEST_CMDLINE quiet hvd.end=poweroff $extra" "$@"
-	if t1=$(wait_for "$log" '^HVD-BOOT-MARKER' 120 "$QPID"); then
+	if t1=$(wait_for "$log" '^HVD-BOOT-MARKER' 300 "$QPID"); then
 		up=$(sed -n 's/^HVD-BOOT-MARKER uptime=\([0-9.]*\).*/\1/p' "$log" | tr -d '\r')
 		echo "TIMING qemu-microvm-$name start_to_marker_s=$(elapsed "$t0" "$t1") guest_uptime_s=$up"
 	else
-		echo "FAIL - $name: no boot marker in 120 s"; FAILED=1
+		echo "FAIL - $name: no boot marker in 300 s"; FAILED=1
 	fi
 	# the guest powers off by itself (hvd.end=poweroff)
 	i=0; while kill -0 "$QPID" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
