@@ -61,7 +61,14 @@ with tempfile.TemporaryDirectory() as d:
 
         def daemon_memfds():
             fds = os.path.join("/proc", str(h.p.pid), "fd")
-            return [f for f in os.listdir(fds) if "memfd:" in os.readlink(os.path.join(fds, f))]
+            found = []
+            for f in os.listdir(fds):
+                try:
+                    if "memfd:" in os.readlink(os.path.join(fds, f)):
+                        found.append(f)
+                except FileNotFoundError:
+                    pass   # closed between the listing and the look (the daemon works meanwhile)
+            return found
         check(wait_for(lambda: not daemon_memfds(), 10),
               "once the clone runs, hvd lets go of the frozen RAM image")
         check(not [f for f in os.listdir(os.path.join(d, "run")) if f.startswith("clone-")],
