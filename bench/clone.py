@@ -153,9 +153,9 @@ def private_copy(src, dst, timeout=180):
             if os.path.getsize(src) > 0:
                 shutil.copyfile(src, dst)
                 os.chmod(dst, 0o755)
-                if not dst.endswith(".elf") and os.path.exists(module):
-                    shutil.copyfile(module, os.path.join(os.path.dirname(dst), "hvd-daemon.so"))
                 if not dst.endswith(".elf"):
+                    if os.path.exists(module):
+                        shutil.copyfile(module, os.path.join(os.path.dirname(dst), "hvd-daemon.so"))
                     r = subprocess.run([dst, "--version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                        timeout=10)
                     if r.returncode == 0:

@@ -12,9 +12,10 @@ paused once their RAM is populated, and each is resumed for its own run only.
 - restore at the engine level: time from spawning `hvd vmm --restore STATE --memory-file FILE`
   (the VM's shape as hvd starts it: its disk, an rng) to (i) the VM running, as hvd's supervisor
   hears it: one control connection made as soon as the socket accepts it, whose `status` answer
-  says running or, if not yet, whose `started` event then does (no polling), and (ii) the restored guest's first new counter line; FILE is the
-  snapshot's RAM file on disk, or the frozen memfd of the VM the snapshot was taken of (its VMM
-  keeps it as its RAM after the freeze), opened through /proc/PID/fd/N as hvd does for clones;
+  says running or, if not yet, whose `started` event then does (no polling), and (ii) the
+  restored guest's first new counter line; FILE is the snapshot's RAM file on disk, or the
+  frozen memfd of the VM the snapshot was taken of (its VMM keeps it as its RAM after the
+  freeze), opened through /proc/PID/fd/N as hvd does for clones;
   and, in every run, (i) of the same restore from the RAM file through a standby VMM, as hvd
   restores VMs: a `hvd vmm --standby=FD` spawned beforehand and waited for until it has opened
   /dev/kvm and created its KVM VM (the exec, the dynamic loading and /dev/kvm are behind it), timed
