@@ -240,7 +240,7 @@ static void set_state(struct sup *s, const char *id, const char *name, const cha
 		      const char *reason)
 {
 	struct store *st = s->hvd->store;
-	bool own = !store_in_transaction(st) && store_begin(st) == 0;
+	bool own = store_begin_unless_open(st);
 	int r = store_vm_set_state(st, id, state, reason);
 
 	if (r < 0 && r != -ENOENT)
@@ -706,7 +706,7 @@ int sup_start_restore(struct sup *s, const struct store_vm *vm, const struct sup
 	log_info("vm %s: VMM started (pid %d)", vm->name, (int)pid);
 	{
 		struct store *st = s->hvd->store;
-		bool own = !store_in_transaction(st) && store_begin(st) == 0;
+		bool own = store_begin_unless_open(st);
 
 		store_vm_set_desired(st, vm->id, "running");
 		set_state(s, vm->id, vm->name, "starting", "");

@@ -213,9 +213,15 @@ int store_begin(struct store *s)
 	return sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
 }
 
-bool store_in_transaction(struct store *s)
+/* Whether a transaction is open (store_begin without its commit yet). */
+static bool store_in_transaction(struct store *s)
 {
 	return !sqlite3_get_autocommit(s->db);
+}
+
+bool store_begin_unless_open(struct store *s)
+{
+	return !store_in_transaction(s) && store_begin(s) == 0;
 }
 
 int store_commit(struct store *s)

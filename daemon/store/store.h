@@ -30,8 +30,10 @@ sqlite3 *store_db(struct store *s);
 const char *store_errmsg(struct store *s);
 
 int store_begin(struct store *s);
-/* Whether a transaction is open (store_begin without its commit yet). */
-bool store_in_transaction(struct store *s);
+/* Begins a transaction unless one is open: true when this call began one,
+ * which its caller then commits; false inside the caller's transaction
+ * (or when BEGIN failed: each statement then commits by itself). */
+bool store_begin_unless_open(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 
