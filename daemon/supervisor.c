@@ -31,6 +31,7 @@
 #include "supervisor.h"
 #include "vmm-client.h"
 #include "vmm-spawn.h"
+#include "vmm/sandbox.h"
 
 /* a VMM binds its control socket a few ms after it was spawned (3-15 ms
  * here): every 1 ms for the first CONNECT_FAST_TRIES (a failed connect
@@ -63,6 +64,7 @@ struct restart_hist {
 struct sup {
 	struct hvd *hvd;
 	struct standby_pool *pool;
+	char user_arg[48];              /* --user=UID:GID for every VMM */
 	struct sup_vm *vms;
 	struct watch *watches;
 	struct restart_hist *restarts;
@@ -115,6 +117,11 @@ int sup_new(struct hvd *hvd, struct sup **ret_sup)
 	snprintf(path, sizeof(path), "%s/vms", hvd->cfg.runtime_dir);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		log_warning("supervisor: cannot create %s: %m", path);
+	if (vmm_spawn_user_arg(s->user_arg, sizeof(s->user_arg)))
+		log_info("supervisor: VMM processes run as %s (%s)", VMM_SANDBOX_DEFAULT_USER, s->user_arg + 7);
+	else if (geteuid() == 0)
+		log_warning("supervisor: no user %s: VMM processes keep running as root "
+			    "(systemd-sysusers creates it; restart hvd afterwards)", VMM_SANDBOX_DEFAULT_USER);
 	if (standby_pool_new(hvd, &s->pool) < 0) {
 		free(s);
 		return -ENOMEM;
@@ -611,6 +618,7 @@ static int build_argv(struct sup *s, const struct sup_vm *v, json_t *def,
 			argf(a, "--net=bridge=%s,mac=%s", net, json_string_value(json_object_get(item, "mac")));
 	}
 	arg(a, "--rng");
+	arg(a, s->user_arg);
 	/* test hook: extra `hvd vmm` words (e.g. --debug-seccomp-probe) for
 	 * integration tests; never set in production */
 	{

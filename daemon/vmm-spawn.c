@@ -3,8 +3,12 @@
  * nothing of its state (fds are O_CLOEXEC) reaches the VMM. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "vmm/sandbox.h"
 #include "vmm-spawn.h"
 
 extern char **environ;
@@ -43,4 +47,18 @@ int vmm_spawn(char *const argv[], const char *log_path, int pass_fd, pid_t *ret_
 		return -r;
 	*ret_pid = pid;
 	return 0;
+}
+
+bool vmm_spawn_user_arg(char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char pwbuf[4096];
+
+	if (geteuid() == 0 &&
+	    getpwnam_r(VMM_SANDBOX_DEFAULT_USER, &pw, pwbuf, sizeof(pwbuf), &res) == 0 && res) {
+		snprintf(buf, len, "--user=%lu:%lu", (unsigned long)pw.pw_uid, (unsigned long)pw.pw_gid);
+		return true;
+	}
+	snprintf(buf, len, "--user=%lu:%lu", (unsigned long)geteuid(), (unsigned long)getegid());
+	return false;
 }

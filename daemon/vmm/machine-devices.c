@@ -81,6 +81,15 @@ static int add_legacy(struct vmm_machine *m, char *err, size_t errlen)
 	    (r = -vmm_i8042_init(&m->i8042, &m->i8042_irq.irq, vmm_machine_request_stop, m)) < 0 ||
 	    (r = -vmm_rtc_init(&m->rtc, m->mem.size)) < 0)
 		return fail(err, errlen, r, "initialising legacy devices");
+	if (m->cfg.coalesced_io) {
+		/* COM1's THR/DLL only: every other register is read back or
+		 * has effects a later exit must already see */
+		r = vmm_coalesced_init(&m->coalesced, &m->kvm, m->vm.fd, &m->io, VMM_SERIAL_COM1, 1);
+		if (r < 0 && r != -ENOTSUP)
+			return fail(err, errlen, r, "coalesced I/O for the serial port");
+		if (r == 0)
+			m->env.coalesced = &m->coalesced;
+	}
 	m->exit_port = (struct vmm_exit_port){ .stop = vmm_machine_request_stop, .opaque = m };
 	vmm_gen_port_init(&m->gen_port);
 	m->acpi_pm = (struct vmm_acpi_pm){ .control_port = VMM_ACPI_SLEEP_CONTROL_PORT,
@@ -332,6 +341,7 @@ int vmm_machine_start_device_io(struct vmm_machine *m)
 
 void vmm_machine_free_devices(struct vmm_machine *m)
 {
+	vmm_coalesced_destroy(&m->coalesced);
 	for (unsigned i = 0; i < m->nioevents; i++)
 		if (m->ioevents[i].fd >= 0)
 			close(m->ioevents[i].fd);

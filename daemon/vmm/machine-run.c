@@ -204,7 +204,7 @@ json_t *vmm_machine_stats(struct vmm_machine *m)
 			"runs", (json_int_t)st.runs, "io", (json_int_t)st.io,
 			"mmio", (json_int_t)st.mmio, "intr", (json_int_t)st.intr));
 	}
-	return json_pack("{s:b, s:s, s:I, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I},"
+	return json_pack("{s:b, s:s, s:I, s:o, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I},"
 			 " s:{s:i, s:i}}",
 		"ok", 1, "state", vmm_machine_state_name(m->state),
 		"uptime_ms", (json_int_t)((vmm_now_ns() - m->start_ns) / 1000000),
@@ -214,6 +214,7 @@ json_t *vmm_machine_stats(struct vmm_machine *m)
 		"anon_bytes", (json_int_t)(proc_status_kib(m, "RssAnon") << 10),
 		"console", "bytes", (json_int_t)vmm_serial_output_total(&m->serial),
 		"dropped", (json_int_t)m->console_dropped,
+		"queued_writes", (json_int_t)__atomic_load_n(&m->coalesced.replayed, __ATOMIC_RELAXED),
 		"unhandled", "io", (json_int_t)__atomic_load_n(&m->io.unhandled, __ATOMIC_RELAXED),
 		"mmio", (json_int_t)__atomic_load_n(&m->mmio.unhandled, __ATOMIC_RELAXED),
 		"virtio_irq", "irqfd", irqfds, "irq_line", (int)m->nvirtio - irqfds);
@@ -287,6 +288,28 @@ static void console_timer_cb(uv_timer_t *t)
 	console_wake(t->data);
 }
 
+#define COALESCED_POLL_MIN_MS 10
+#define COALESCED_POLL_MAX_MS 1000
+
+/* Bytes a guest wrote just before it halted stay in the coalesced ring
+ * until its next exit, which may never come: looked for every 10 ms while
+ * the guest writes, backing off to once a second while it does not (an
+ * idle VM costs one wake-up a second). */
+static void coalesced_timer_cb(uv_timer_t *t)
+{
+	struct vmm_machine *m = t->data;
+	uint64_t replayed;
+
+	vmm_coalesced_drain(&m->coalesced);
+	replayed = __atomic_load_n(&m->coalesced.replayed, __ATOMIC_RELAXED);
+	if (replayed != m->coalesced_seen)
+		m->coalesced_ms = COALESCED_POLL_MIN_MS;
+	else if ((m->coalesced_ms *= 2) > COALESCED_POLL_MAX_MS)
+		m->coalesced_ms = COALESCED_POLL_MAX_MS;
+	m->coalesced_seen = replayed;
+	uv_timer_start(t, coalesced_timer_cb, m->coalesced_ms, 0);
+}
+
 static void event_cb(uv_async_t *h)
 {
 	struct vmm_machine *m = h->data;
@@ -316,6 +339,7 @@ static void stop_cb(uv_async_t *h)
 		return;
 	set_state(m, VMM_MACHINE_STOPPING);
 	vmm_machine_command_vcpus(m, VMM_VCPU_CMD_STOP);
+	vmm_coalesced_drain(&m->coalesced);
 	console_flush(m);
 	event_cb(&m->event_async);
 	ev = json_pack("{s:s, s:s, s:s, s:i}", "event", "stopped",
@@ -341,6 +365,7 @@ static void stop_cb(uv_async_t *h)
 	close_handle((uv_handle_t *)&m->event_async);
 	close_handle((uv_handle_t *)&m->console_async);
 	close_handle((uv_handle_t *)&m->console_timer);
+	close_handle((uv_handle_t *)&m->coalesced_timer);
 	close_handle((uv_handle_t *)&m->sigterm);
 	close_handle((uv_handle_t *)&m->sigint);
 	close_handle((uv_handle_t *)&m->sighup);
@@ -379,6 +404,12 @@ static int start_loop(struct vmm_machine *m)
 	uv_timer_init(&m->loop, &m->console_timer);
 	m->stop_async.data = m->event_async.data = m->console_async.data = m;
 	m->console_timer.data = m;
+	uv_timer_init(&m->loop, &m->coalesced_timer);
+	m->coalesced_timer.data = m;
+	if (m->env.coalesced) {
+		m->coalesced_ms = COALESCED_POLL_MIN_MS;
+		uv_timer_start(&m->coalesced_timer, coalesced_timer_cb, m->coalesced_ms, 0);
+	}
 	uv_signal_init(&m->loop, &m->sigterm);
 	uv_signal_init(&m->loop, &m->sigint);
 	uv_signal_init(&m->loop, &m->sighup);

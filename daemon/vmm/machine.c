@@ -77,6 +77,7 @@ static int create_vcpus(struct vmm_machine *m, char *err, size_t errlen)
 		if (r < 0)
 			return fail(err, errlen, r, "setting registers of vcpu %u", i);
 	}
+	vmm_coalesced_attach(&m->coalesced, m->vcpus[0].run, m->vcpus[0].run_size);
 	return 0;
 }
 

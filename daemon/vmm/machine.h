@@ -10,6 +10,7 @@
 #include <uv.h>
 #include "acpi.h"
 #include "boot.h"
+#include "coalesced.h"
 #include "io-bus.h"
 #include "kvm.h"
 #include "legacy-ports.h"
@@ -50,6 +51,7 @@ struct vmm_config {
 	bool start_paused;
 	bool ioeventfd;            /* queue notifications via ioeventfd */
 	bool irqfd;                /* virtio interrupts via irqfd + resample fd */
+	bool coalesced_io;         /* serial output via KVM's coalesced port ring */
 	bool rng;
 	/* hardening (sandbox.c) */
 	const char *user;          /* VM user; NULL: hvd-vm if root and it exists */
@@ -118,6 +120,7 @@ struct vmm_machine {
 	char *guest_cmdline;
 
 	/* devices */
+	struct vmm_coalesced coalesced;    /* COM1's transmit register */
 	struct vmm_irq_line serial_irq;
 	struct vmm_serial serial;
 	struct vmm_irq_line i8042_irq;
@@ -142,6 +145,8 @@ struct vmm_machine {
 	uv_loop_t loop;
 	uv_async_t stop_async, event_async, console_async;
 	uv_timer_t console_timer;  /* flushes a line still without its end */
+	uv_timer_t coalesced_timer;   /* drains writes queued before a halt */
+	uint64_t coalesced_ms, coalesced_seen;
 	bool console_armed;        /* atomic: a flush is coming, no wake-up needed */
 	unsigned console_pending;  /* atomic: bytes since the last flush */
 	uv_signal_t sigterm, sigint, sighup;

@@ -78,15 +78,39 @@ static int set_limit(int resource, rlim_t n)
 	return setrlimit(resource, &rl) < 0 ? -errno : 0;
 }
 
-/* Resolves the VM user: the configured one, else hvd-vm when we are root
- * and it exists, else none (stay). Returns 1 with the ids in uid and gid,
- * 0 to stay, -errno. */
+/* "UID:GID", both decimal: 1 with the ids, 0 when name is not of that
+ * form. */
+static int numeric_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	unsigned long u, g;
+	char *end;
+
+	if (*name < '0' || *name > '9')
+		return 0;
+	errno = 0;
+	u = strtoul(name, &end, 10);
+	if (errno || *end != ':' || end[1] < '0' || end[1] > '9' || u > (uid_t)-2)
+		return 0;
+	g = strtoul(end + 1, &end, 10);
+	if (errno || *end || g > (gid_t)-2)
+		return 0;
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return 1;
+}
+
+/* Resolves the VM user: the configured one (a name, or UID:GID as the
+ * daemon passes it, which needs no NSS lookup), else hvd-vm when we are
+ * root and it exists, else none (stay). Returns 1 with the ids in uid and
+ * gid, 0 to stay, -errno. */
 static int vm_user(const char *name, uid_t *uid, gid_t *gid, char *err, size_t errlen)
 {
 	struct passwd pw, *res = NULL;
 	char buf[4096];
 	int r;
 
+	if (name && numeric_user(name, uid, gid))
+		return *uid == geteuid() && *gid == getegid() ? 0 : 1;
 	if (!name) {
 		if (geteuid() != 0)
 			return 0;

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,14 +215,8 @@ int vmm_standby_wait(int fd, struct vmm_prepared *pre, int *ret_argc, char ***re
 		return r;
 	}
 	pre->vm.kvm = &pre->kvm;
-	/* what the sandbox asks later, asked once now: the NSS modules that
-	 * resolve the VM user get loaded, libseccomp probes the kernel */
-	if (geteuid() == 0) {
-		struct passwd pw, *res;
-		char buf[4096];
-
-		getpwnam_r(VMM_SANDBOX_DEFAULT_USER, &pw, buf, sizeof(buf), &res);
-	}
+	/* what the sandbox asks later, asked once now: libseccomp probes the
+	 * kernel (the VM user comes as numeric ids: no NSS lookup to do) */
 	seccomp_api_get();
 	r = read_line(fd, &line);
 	close(fd);

@@ -116,13 +116,17 @@ static int fatal(struct vmm_vcpu *v, const char *fmt, ...)
 static int run_once(struct vmm_vcpu *v)
 {
 	struct kvm_run *run = v->run;
+	int r = ioctl(v->fd, KVM_RUN, 0), err = errno;
 
-	if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-		if (errno == EINTR || errno == EAGAIN) {
+	/* writes the guest made without exiting come before this exit */
+	if (v->env->coalesced)
+		vmm_coalesced_drain(v->env->coalesced);
+	if (r < 0) {
+		if (err == EINTR || err == EAGAIN) {
 			count(&v->stats.intr);
 			return 0;
 		}
-		return fatal(v, "KVM_RUN failed: %s", strerror(errno));
+		return fatal(v, "KVM_RUN failed: %s", strerror(err));
 	}
 	count(&v->stats.runs);
 	switch (run->exit_reason) {

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/kvm.h>
+#include "coalesced.h"
 #include "io-bus.h"
 #include "mmio-bus.h"
 #include "stop-reason.h"
@@ -13,6 +14,7 @@
 struct vmm_vcpu_env {
 	struct vmm_io_bus *io;
 	struct vmm_mmio_bus *mmio;
+	struct vmm_coalesced *coalesced;  /* replayed after every KVM_RUN */
 	vmm_stop_fn *stop;      /* fatal exits and guest power events */
 	void *opaque;
 };

@@ -49,7 +49,10 @@ static const char usage_text[] =
 "  --no-ioeventfd         handle queue notifications on the vCPU thread\n"
 "  --no-irqfd             raise virtio interrupts with KVM_IRQ_LINE (the\n"
 "                         fallback where KVM has no irqfd with resample fd)\n"
-"  --user NAME            run as NAME once the VM is built (default: hvd-vm\n"
+"  --no-coalesced-io      every serial output byte exits to the VMM (default:\n"
+"                         KVM queues them in its coalesced I/O ring)\n"
+"  --user NAME|UID:GID    run as NAME (or these numeric ids, no user database\n"
+"                         lookup) once the VM is built (default: hvd-vm\n"
 "                         when started as root and that user exists; else\n"
 "                         the user it was started as)\n"
 "  --no-seccomp           no seccomp filters (debugging; everything else of\n"
@@ -97,7 +100,7 @@ enum {
 	OPT_NAME = 256, OPT_RUNTIME_DIR, OPT_CONSOLE_LOG, OPT_CONSOLE_STDOUT, OPT_VCPUS,
 	OPT_MEMORY, OPT_HUGEPAGES, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_DISK, OPT_NET,
 	OPT_RNG, OPT_START_PAUSED, OPT_NO_IOEVENTFD, OPT_USER, OPT_NO_SECCOMP, OPT_CORE_DUMPS,
-	OPT_DEBUG_SECCOMP_PROBE, OPT_NO_IRQFD, OPT_RESTORE, OPT_MEMORY_FILE,
+	OPT_DEBUG_SECCOMP_PROBE, OPT_NO_IRQFD, OPT_NO_COALESCED_IO, OPT_RESTORE, OPT_MEMORY_FILE,
 };
 
 static const struct option options[] = {
@@ -121,6 +124,7 @@ static const struct option options[] = {
 	{ "core-dumps", no_argument, NULL, OPT_CORE_DUMPS },
 	{ "debug-seccomp-probe", no_argument, NULL, OPT_DEBUG_SECCOMP_PROBE },
 	{ "no-irqfd", no_argument, NULL, OPT_NO_IRQFD },
+	{ "no-coalesced-io", no_argument, NULL, OPT_NO_COALESCED_IO },
 	{ "restore", required_argument, NULL, OPT_RESTORE },
 	{ "memory-file", required_argument, NULL, OPT_MEMORY_FILE },
 	{ "help", no_argument, NULL, 'h' },
@@ -199,7 +203,7 @@ static int parse(int argc, char **argv, struct vmm_config *c)
 	unsigned long long v;
 
 	*c = (struct vmm_config){ .vcpus = 1, .memory_mib = 128, .ioeventfd = true,
-				  .irqfd = true, .seccomp = true };
+				  .irqfd = true, .coalesced_io = true, .seccomp = true };
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
@@ -244,6 +248,7 @@ static int parse(int argc, char **argv, struct vmm_config *c)
 		case OPT_CORE_DUMPS: c->core_dumps = true; break;
 		case OPT_DEBUG_SECCOMP_PROBE: c->debug_seccomp_probe = true; break;
 		case OPT_NO_IRQFD: c->irqfd = false; break;
+		case OPT_NO_COALESCED_IO: c->coalesced_io = false; break;
 		case OPT_RESTORE: c->restore = optarg; break;
 		case OPT_MEMORY_FILE: c->memory_file = optarg; break;
 		case 'h':
