@@ -23,6 +23,7 @@
 #include "control.h"
 #include "machine.h"
 #include "sandbox.h"
+#include "trace.h"
 
 uint64_t vmm_now_ns(void)
 {
@@ -451,6 +452,7 @@ int vmm_machine_run(struct vmm_machine *m)
 		return vmm_stop_reason_exit_status(m->reason);
 	}
 	r = start_loop(m);
+	vmm_trace("event loop and control socket");
 	if (r < 0)
 		snprintf(why, sizeof(why), "starting device I/O or the control socket: %s",
 			 strerror(-r));
@@ -458,13 +460,16 @@ int vmm_machine_run(struct vmm_machine *m)
 	 * (sandbox.c for the order). */
 	if (r == 0)
 		r = vmm_sandbox_prepare(m, why, sizeof(why));
+	vmm_trace("sandbox prepared");
 	for (unsigned i = 0; r == 0 && i < m->nvcpus; i++) {
 		r = vmm_vcpu_start(&m->vcpus[i]);
 		if (r < 0)
 			snprintf(why, sizeof(why), "starting vcpu %u: %s", i, strerror(-r));
 	}
+	vmm_trace("vCPU threads");
 	if (r == 0)
 		r = vmm_sandbox_finish(m, why, sizeof(why));
+	vmm_trace("sandbox finished");
 	if (r < 0) {
 		vmm_machine_request_stop(m, VMM_STOP_CRASH, 0, why);
 	} else if (m->cfg.start_paused) {
@@ -474,6 +479,7 @@ int vmm_machine_run(struct vmm_machine *m)
 		vmm_machine_command_vcpus(m, VMM_VCPU_CMD_RESUME);
 		set_state(m, VMM_MACHINE_RUNNING);
 		vmm_machine_post_event(m, json_pack("{s:s, s:b}", "event", "started", "paused", 0));
+		vmm_trace("running");
 	}
 	uv_run(&m->loop, UV_RUN_DEFAULT);
 	console_flush(m);

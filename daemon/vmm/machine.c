@@ -18,6 +18,7 @@
 #include "sandbox.h"
 #include "standby.h"
 #include "virtio-mmio.h"
+#include "trace.h"
 
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -159,6 +160,7 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 			goto out;
 		}
 	}
+	vmm_trace("KVM VM ready");
 	if (cfg->restore)
 		r = vmm_memory_open_image(cfg->memory_file, cfg->memory_mib << 20, &m->mem);
 	else
@@ -173,27 +175,33 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 		     (unsigned long long)cfg->memory_mib, cfg->hugepages ? " in hugepages" : "");
 		goto out;
 	}
+	vmm_trace("guest RAM allocated or mapped");
 	r = vmm_vm_add_ram(&m->vm, &m->mem);
 	if (r < 0) {
 		fail(err, errlen, r, "mapping guest RAM");
 		goto out;
 	}
+	vmm_trace("RAM memory slots");
 	r = vmm_vm_create_irqchip(&m->vm);
 	if (r < 0) {
 		fail(err, errlen, r, "creating the in-kernel irqchip");
 		goto out;
 	}
+	vmm_trace("irqchip and PIT");
 	r = vmm_machine_add_devices(m, err, errlen);
 	if (r < 0)
 		goto out;
+	vmm_trace("devices");
 	if (cfg->restore) {
 		/* the image holds the kernel, tables and everything else the
 		 * guest had in RAM: nothing is written into it */
 		r = create_vcpus(m, err, errlen);
+		vmm_trace("vCPUs created");
 		if (r == 0)
 			r = vmm_machine_restore(m, cfg->restore, err, errlen);
 		if (r < 0)
 			goto out;
+		vmm_trace("state restored");
 		*ret = m;
 		return 0;
 	}
@@ -204,6 +212,7 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 	}
 	bc = (struct vmm_boot_config){ .kernel = cfg->kernel, .initrd = cfg->initrd,
 				       .cmdline = m->guest_cmdline, .rsdp = rsdp };
+	vmm_trace("ACPI tables");
 	r = vmm_boot_load(&m->mem, &bc, &m->boot);
 	if (r < 0) {
 		fail(err, errlen, r, "loading kernel %s%s%s", cfg->kernel,
@@ -217,9 +226,11 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 		fail(err, errlen, r, "writing the MP table");
 		goto out;
 	}
+	vmm_trace("kernel, initrd and tables loaded");
 	r = create_vcpus(m, err, errlen);
 	if (r < 0)
 		goto out;
+	vmm_trace("vCPUs created");
 	*ret = m;
 	return 0;
 out:

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "sandbox.h"
 #include "standby.h"
+#include "trace.h"
 
 #define LINE_MAX_BYTES (256 * 1024)
 #define ARGS_MAX 256
@@ -218,6 +219,7 @@ int vmm_standby_wait(int fd, struct vmm_prepared *pre, int *ret_argc, char ***re
 	/* what the sandbox asks later, asked once now: libseccomp probes the
 	 * kernel (the VM user comes as numeric ids: no NSS lookup to do) */
 	seccomp_api_get();
+	vmm_trace("standby: waiting for a VM");
 	r = read_line(fd, &line);
 	close(fd);
 	if (r == 0) {

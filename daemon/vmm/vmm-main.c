@@ -16,6 +16,7 @@
 #include "memory.h"
 #include "sandbox.h"
 #include "standby.h"
+#include "trace.h"
 #include "vmm.h"
 
 static const char usage_text[] =
@@ -309,6 +310,7 @@ int vmm_main(int argc, char **argv)
 	 * JSON object (it reads /dev/urandom). */
 	if (vmm_sandbox_close_inherited_fds(standby) < 0)
 		return 1;
+	vmm_trace_init();
 	json_object_seed(0);
 	/* A control client that went away must not kill the VM: EPIPE instead. */
 	signal(SIGPIPE, SIG_IGN);
@@ -316,6 +318,7 @@ int vmm_main(int argc, char **argv)
 		r = vmm_standby_wait(standby, &pre, &argc, &argv);
 		if (r != 0)
 			return r > 0 ? 0 : 1;
+		vmm_trace("standby: assignment read");
 	}
 	r = parse(argc, argv, &cfg);
 	if (r != 0)
