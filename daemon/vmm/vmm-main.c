@@ -95,7 +95,10 @@ static const char usage_text[] =
 "(32-bit read: 0 after a boot, +1 at each restore or clone), ACPI (S5 port 0x3c0, GED power button\n"
 "IRQ 23), virtio-mmio at 0xd0000000 + i*0x1000\n"
 "(IRQ 5 + i, level-triggered: irqfd with resample fd, else KVM_IRQ_LINE),\n"
-"in-kernel PIC/IOAPIC/PIT, MP table.\n";
+"in-kernel PIC/IOAPIC/PIT, MP table.\n"
+"\n"
+"Environment: HVD_VMM_TRACE=1 prints each step of building and starting the VM\n"
+"on stderr (ms since the process was created, and since the previous step).\n";
 
 enum {
 	OPT_NAME = 256, OPT_RUNTIME_DIR, OPT_CONSOLE_LOG, OPT_CONSOLE_STDOUT, OPT_VCPUS,
