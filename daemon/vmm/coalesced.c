@@ -19,15 +19,12 @@ int vmm_coalesced_init(struct vmm_coalesced *c, const struct vmm_kvm *kvm, int v
 		       struct vmm_io_bus *io, uint16_t port, uint16_t len)
 {
 	struct kvm_coalesced_mmio_zone zone = { .addr = port, .size = len, .pio = 1 };
-	int off;
-
 	memset(c, 0, sizeof(*c));
-	off = vmm_kvm_check(kvm, KVM_CAP_COALESCED_MMIO);
-	if (off <= 0 || vmm_kvm_check(kvm, KVM_CAP_COALESCED_PIO) <= 0)
+	if (kvm->coalesced_page <= 0 || !kvm->coalesced_pio)
 		return -ENOTSUP;
 	if (ioctl(vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone) < 0)
 		return -errno;
-	c->page_offset = (unsigned)off;
+	c->page_offset = (unsigned)kvm->coalesced_page;
 	c->io = io;
 	pthread_mutex_init(&c->lock, NULL);
 	return 0;

@@ -59,6 +59,8 @@ int vmm_kvm_open(const char *path, struct vmm_kvm *ret)
 	k.identity_map = vmm_kvm_check(&k, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0;
 	k.xsave = vmm_kvm_check(&k, KVM_CAP_XSAVE) > 0;
 	k.dirty_log_ring = vmm_kvm_check(&k, KVM_CAP_DIRTY_LOG_RING) > 0;
+	k.coalesced_page = vmm_kvm_check(&k, KVM_CAP_COALESCED_MMIO);
+	k.coalesced_pio = vmm_kvm_check(&k, KVM_CAP_COALESCED_PIO) > 0;
 	k.supported_cpuid = calloc(1, sizeof(*k.supported_cpuid) +
 				   VMM_KVM_CPUID_MAX * sizeof(k.supported_cpuid->entries[0]));
 	r = -ENOMEM;

@@ -18,6 +18,9 @@ struct vmm_kvm {
 	bool identity_map;   /* KVM_CAP_SET_IDENTITY_MAP_ADDR */
 	bool xsave;          /* KVM_CAP_XSAVE */
 	bool dirty_log_ring; /* KVM_CAP_DIRTY_LOG_RING */
+	int coalesced_page;  /* KVM_CAP_COALESCED_MMIO: the ring's page in a
+			      * vCPU's mapping; 0 none */
+	bool coalesced_pio;  /* KVM_CAP_COALESCED_PIO */
 	/* KVM_GET_SUPPORTED_CPUID, read once (0.5 ms here) for every vCPU */
 	struct kvm_cpuid2 *supported_cpuid;
 };
