@@ -33,6 +33,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hvdtest import Daemon, UnixHTTP, need_kvm, pid_alive  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import kill_leftovers, private_copy  # noqa: E402,F401 (private_copy: snapshot.py's too)
 
 def shmem_thp():
     try:
@@ -139,34 +141,6 @@ def wait_until(pred, deadline, what, step=0.001):
         if mono() > deadline:
             raise RuntimeError("timed out waiting for " + what)
         time.sleep(step)
-
-
-def private_copy(src, dst, timeout=180):
-    """A private copy of a build product: the build tree may be relinked by other work on this
-    machine during the run (a 0-byte or half-written file for a moment), and hvd spawns its VMMs
-    from its own /proc/self/exe. Waits until the copy runs (`--version`) or is a complete ELF."""
-    end = mono() + timeout
-    # the hvd executable loads its daemon module from beside itself: that goes along
-    module = os.path.join(os.path.dirname(src), "hvd-daemon.so")
-    while True:
-        try:
-            if os.path.getsize(src) > 0:
-                shutil.copyfile(src, dst)
-                os.chmod(dst, 0o755)
-                if not dst.endswith(".elf"):
-                    if os.path.exists(module):
-                        shutil.copyfile(module, os.path.join(os.path.dirname(dst), "hvd-daemon.so"))
-                    r = subprocess.run([dst, "--version"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                       timeout=10)
-                    if r.returncode == 0:
-                        return dst
-                elif read(dst)[:4] == b"\x7fELF":
-                    return dst
-        except (OSError, subprocess.SubprocessError):
-            pass
-        if mono() > end:
-            raise RuntimeError("%s is not usable (being rebuilt?)" % src)
-        time.sleep(1)
 
 
 # ---- engine level -------------------------------------------------------------------------------
@@ -667,25 +641,6 @@ def disk_clone_runs(h, ev, guest, tmp, runs):
 
 # ---- clean-up ---------------------------------------------------------------------------------------
 
-def our_leftovers(tmp):
-    """[(pid, argv0)] of processes whose command line names a path in tmp, this script's own
-    mkdtemp directory: VMMs started here or by the hvd started here, and nothing else."""
-    found, key = [], tmp + "/"
-    for e in os.listdir("/proc"):
-        if not e.isdigit() or int(e) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % e, "rb") as f:
-                argv = f.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        # a VMM that was a standby shows its command line as one string
-        words = " ".join(argv).split(" ")
-        if any(key in a for a in words[1:]):
-            found.append((int(e), " ".join(words[:2])))
-    return found
-
-
 def cleanup(h, ev, procs, tmp, quiet=False):
     for p in procs:
         if p.poll() is None:
@@ -705,13 +660,7 @@ def cleanup(h, ev, procs, tmp, quiet=False):
             h.p.kill()
             h.p.wait()
     # hvd leaves its VMMs running when it stops: kill whatever VMM of ours is left
-    for pid, what in our_leftovers(tmp):
-        if not quiet:
-            print("note: killing leftover %s (pid %d)" % (what, pid), file=sys.stderr)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+    kill_leftovers(tmp, quiet)
     shutil.rmtree(tmp, ignore_errors=True)
 
 

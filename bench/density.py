@@ -26,6 +26,8 @@ import argparse, concurrent.futures, os, re, resource, shutil, signal, statistic
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hvdtest import Daemon, need_kvm, pid_alive  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import kill_leftovers, private_copy  # noqa: E402
 
 MEM_MIB = 64
 CMDLINE = "mode=idle"
@@ -357,26 +359,6 @@ def qemu_run(qemu, guest, d, run, n, procs, deadline):
 
 # ---- clean-up --------------------------------------------------------------------------------
 
-def our_leftovers(tmp):
-    """[(pid, argv0)] of processes whose command line names a path in tmp, this script's own
-    mkdtemp directory: hvd VMMs (--runtime-dir=tmp/run/...) and QEMUs (-serial file:tmp/...)
-    started for it, and nothing else."""
-    found, key = [], tmp + "/"
-    for e in os.listdir("/proc"):
-        if not e.isdigit() or int(e) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % e, "rb") as f:
-                argv = f.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        # a VMM that was a standby shows its command line as one string
-        words = " ".join(argv).split(" ")
-        if any(key in a for a in words[1:]):
-            found.append((int(e), " ".join(words[:2])))
-    return found
-
-
 def cleanup(h, procs, tmp):
     for p in procs:
         if p.poll() is None:
@@ -391,12 +373,7 @@ def cleanup(h, procs, tmp):
         except subprocess.TimeoutExpired:
             h.p.kill()
             h.p.wait()
-    for pid, what in our_leftovers(tmp):
-        print("note: killing leftover %s (pid %d)" % (what, pid), file=sys.stderr)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+    kill_leftovers(tmp)
     shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -483,12 +460,9 @@ def main():
     try:
         # Private copies: hvd spawns its VMMs from readlink(/proc/self/exe), which a rebuild of the
         # build tree during the run (other work shares this machine) would leave pointing at a
-        # deleted file. The binary has no RUNPATH, so the copy runs the same; its daemon module
-        # (loaded from beside it) goes along.
-        module = os.path.join(os.path.dirname(hvd), "hvd-daemon.so")
-        if os.path.exists(module):
-            shutil.copy2(module, os.path.join(tmp, "hvd-daemon.so"))
-        hvd, guest = shutil.copy2(hvd, os.path.join(tmp, "hvd")), shutil.copy2(guest, os.path.join(tmp, "guest.elf"))
+        # deleted file. The binary has no RUNPATH, so the copy runs the same.
+        hvd = private_copy(hvd, os.path.join(tmp, "hvd"))
+        guest = private_copy(guest, os.path.join(tmp, "guest.elf"))
         print("bench/density: %d VMs x %d runs (this machine: %d CPUs; load average %.1f)"
               % (a.vms, a.runs, os.cpu_count(), os.getloadavg()[0]), flush=True)
         h = BenchDaemon(hvd, tmp, CONF)
