@@ -112,9 +112,15 @@ static void sync_progress(struct ops_run *run, bool force_event)
 		return;
 	run->op.updated_at = now;
 	if (force_event || now - run->last_progress_event_ms >= 250) {
-		store_op_update(run->hvd->store, &run->op);
+		/* the row and its event: one commit */
+		struct store *st = run->hvd->store;
+		bool own = store_begin_unless_open(st);
+
+		store_op_update(st, &run->op);
 		run->last_progress_event_ms = now;
 		publish(run, "operation.progress");
+		if (own && store_commit(st) < 0)
+			log_error("ops: cannot record the progress of %s: %s", run->op.id, store_errmsg(st));
 	}
 }
 
@@ -186,11 +192,20 @@ void ops_finish(struct ops_run *run, int r)
 		}
 		pthread_mutex_unlock(&run->lock);
 	}
-	if (store_op_update(run->hvd->store, &run->op) < 0)
-		log_error("ops: cannot record the end of operation %s: %s", run->op.id,
-			  store_errmsg(run->hvd->store));
+	{
+		/* the end and its event: one commit (with the caller's, if open) */
+		struct store *st = run->hvd->store;
+		bool own = store_begin_unless_open(st);
+
+		if (store_op_update(st, &run->op) < 0)
+			log_error("ops: cannot record the end of operation %s: %s", run->op.id,
+				  store_errmsg(st));
+		publish(run, "operation.done");
+		if (own && store_commit(st) < 0)
+			log_error("ops: cannot record the end of operation %s: %s", run->op.id,
+				  store_errmsg(st));
+	}
 	log_info("ops: %s %s of %s: %s", run->op.kind, run->op.id, run->op.vm_name, run->op.status);
-	publish(run, "operation.done");
 	for (pp = &rt->runs; *pp && *pp != run; pp = &(*pp)->next)
 		;
 	if (*pp)

@@ -244,8 +244,14 @@ static void restore_watch(void *ud)
 		return;
 	}
 	if (strcmp(vm.state, "running") == 0 || strcmp(vm.state, "paused") == 0) {
+		/* its event and the operation's end: one commit */
+		bool own = store_begin_unless_open(hvd->store);
+
 		restored(run);
 		ops_finish(run, 0);
+		if (own && store_commit(hvd->store) < 0)
+			log_error("snapshots: %s: cannot record the end of the restore: %s", j->vm_name,
+				  store_errmsg(hvd->store));
 	} else if (strcmp(vm.state, "stopped") == 0 || strcmp(vm.state, "crashed") == 0) {
 		ops_set_error(run, "start_failed", "disks restored, but %s did not start from the snapshot: %s",
 			      j->vm_name, vm.state_reason[0] ? vm.state_reason : vm.state);
@@ -262,49 +268,67 @@ static void restore_interrupted(struct ops_run *run)
 	sup_unwatch_fn(run->hvd->sup, run);
 }
 
-static int snap_done(struct ops_run *run, int r)
+/* A restore's disks are back: the definition comes back too (name and id
+ * stay) and, for a memory snapshot, the VM starts from it. */
+static int snap_restore_start(struct ops_run *run)
 {
 	struct snap_job *j = run->data;
 	struct hvd *hvd = run->hvd;
 	struct store_vm vm;
+	int r;
+
+	if (j->snap.definition && store_vm_get(hvd->store, j->snap.vm_id, &vm) == 0) {
+		json_t *def = json_deep_copy(j->snap.definition);
+
+		json_object_set_new(def, "name", json_string(vm.name));
+		json_decref(vm.definition);
+		vm.definition = def;
+		if (store_vm_update(hvd->store, &vm) < 0)
+			log_warning("snapshots: %s: could not restore the definition", vm.name);
+		store_vm_clear(&vm);
+	}
+	if (j->memory && store_vm_get(hvd->store, j->snap.vm_id, &vm) == 0) {
+		struct sup_restore rs = { j->state_path, j->memory_path };
+		char err[256];
+
+		/* the guest goes on from the moment of the snapshot */
+		r = sup_start_restore(hvd->sup, &vm, &rs, err, sizeof(err));
+		store_vm_clear(&vm);
+		if (r < 0) {
+			ops_set_error(run, "start_failed", "disks restored, but %s did not start "
+				      "from the snapshot: %s", j->vm_name, err);
+			return r;
+		}
+		/* the operation ends when the VM runs (or did not start) */
+		if (sup_watch_fn(hvd->sup, j->snap.vm_id, restore_watch, run) == 0) {
+			run->on_interrupt = restore_interrupted;
+			ops_progress(run, 99, "starting %s from %s", j->vm_name, j->snap.name);
+			return OPS_PENDING;
+		}
+	}
+	restored(run);
+	return 0;
+}
+
+static int snap_done(struct ops_run *run, int r)
+{
+	struct snap_job *j = run->data;
+	struct hvd *hvd = run->hvd;
 
 	if (j->resume_after && sup_command(hvd->sup, j->snap.vm_id, "resume", NULL, on_resumed, NULL) < 0)
 		log_warning("snapshots: %s: could not resume the VM after copying its disks", j->vm_name);
 	if (j->restore) {
+		bool own;
+
 		if (r < 0)
 			return r;
-		/* the definition comes back too (name and id stay) */
-		if (j->snap.definition && store_vm_get(hvd->store, j->snap.vm_id, &vm) == 0) {
-			json_t *def = json_deep_copy(j->snap.definition);
-
-			json_object_set_new(def, "name", json_string(vm.name));
-			json_decref(vm.definition);
-			vm.definition = def;
-			if (store_vm_update(hvd->store, &vm) < 0)
-				log_warning("snapshots: %s: could not restore the definition", vm.name);
-			store_vm_clear(&vm);
-		}
-		if (j->memory && store_vm_get(hvd->store, j->snap.vm_id, &vm) == 0) {
-			struct sup_restore rs = { j->state_path, j->memory_path };
-			char err[256];
-
-			/* the guest goes on from the moment of the snapshot */
-			r = sup_start_restore(hvd->sup, &vm, &rs, err, sizeof(err));
-			store_vm_clear(&vm);
-			if (r < 0) {
-				ops_set_error(run, "start_failed", "disks restored, but %s did not start "
-					      "from the snapshot: %s", j->vm_name, err);
-				return r;
-			}
-			/* the operation ends when the VM runs (or did not start) */
-			if (sup_watch_fn(hvd->sup, j->snap.vm_id, restore_watch, run) == 0) {
-				run->on_interrupt = restore_interrupted;
-				ops_progress(run, 99, "starting %s from %s", j->vm_name, j->snap.name);
-				return OPS_PENDING;
-			}
-		}
-		restored(run);
-		return 0;
+		/* the definition and the VM's start: one commit */
+		own = store_begin_unless_open(hvd->store);
+		r = snap_restore_start(run);
+		if (own && store_commit(hvd->store) < 0)
+			log_error("snapshots: %s: cannot record the restore: %s", j->vm_name,
+				  store_errmsg(hvd->store));
+		return r;
 	}
 	j->snap.size_bytes = (int64_t)(j->total + (j->memory ? j->frozen.memory_bytes : 0));
 	if (r == 0)
