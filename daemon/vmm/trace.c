@@ -2,6 +2,7 @@
  * Times are from the process's creation (its start time in /proc, in clock
  * ticks, so +-10 ms) until the first step, then CLOCK_BOOTTIME, the clock
  * that start time counts in. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,4 +63,65 @@ void vmm_trace(const char *step)
 	t = now_ms() - t0_ms;
 	fprintf(stderr, "hvd vmm: trace: +%.3f ms (step %.3f) %s\n", t, last_ms ? t - last_ms : t, step);
 	last_ms = t;
+}
+
+bool vmm_trace_on(void)
+{
+	return enabled;
+}
+
+#define EXIT_SLOTS 64
+
+static struct exit_count {
+	char kind;
+	uint64_t addr;
+	uint64_t n;
+} exits[EXIT_SLOTS];
+static uint64_t exits_other;   /* addresses beyond the table */
+static pthread_mutex_t exits_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void vmm_trace_exit(char kind, uint64_t addr)
+{
+	int i;
+
+	pthread_mutex_lock(&exits_lock);
+	for (i = 0; i < EXIT_SLOTS && exits[i].n; i++)
+		if (exits[i].kind == kind && exits[i].addr == addr)
+			break;
+	if (i == EXIT_SLOTS) {
+		exits_other++;
+	} else {
+		exits[i].kind = kind;
+		exits[i].addr = addr;
+		exits[i].n++;
+	}
+	pthread_mutex_unlock(&exits_lock);
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct exit_count *x = a, *y = b;
+
+	return x->n < y->n ? 1 : x->n > y->n ? -1 : 0;
+}
+
+void vmm_trace_exits_report(void)
+{
+	uint64_t total = exits_other;
+	int n = 0;
+
+	if (!enabled)
+		return;
+	pthread_mutex_lock(&exits_lock);
+	while (n < EXIT_SLOTS && exits[n].n)
+		total += exits[n++].n;
+	qsort(exits, (size_t)n, sizeof(exits[0]), by_count);
+	fprintf(stderr, "hvd vmm: trace: %llu exits to the VMM (port I/O and MMIO)\n",
+		(unsigned long long)total);
+	for (int i = 0; i < n && i < 16; i++)
+		fprintf(stderr, "hvd vmm: trace:   %8llu %s 0x%llx\n", (unsigned long long)exits[i].n,
+			exits[i].kind == 'p' ? "port" : "MMIO", (unsigned long long)exits[i].addr);
+	if (exits_other)
+		fprintf(stderr, "hvd vmm: trace:   %8llu elsewhere\n", (unsigned long long)exits_other);
+	pthread_mutex_unlock(&exits_lock);
 }

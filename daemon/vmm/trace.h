@@ -8,6 +8,18 @@
  * it reads /proc). */
 void vmm_trace_init(void);
 
+#include <stdbool.h>
+#include <stdint.h>
+
+bool vmm_trace_on(void);
+
+/* Counts one exit to the VMM ('p' port I/O, 'm' MMIO) at addr; any
+ * thread. Only while tracing. */
+void vmm_trace_exit(char kind, uint64_t addr);
+
+/* The exits counted, most frequent first, on stderr. */
+void vmm_trace_exits_report(void);
+
 /* "hvd vmm: trace: +12.345 ms (step 0.123) STEP" on stderr when tracing:
  * the time since the process was created, and since the previous step. */
 void vmm_trace(const char *step);

@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <linux/seccomp.h>
 #include <unistd.h>
+#include "trace.h"
 #include "vcpu.h"
 
 #define KICK_SIGNAL (SIGRTMIN)
@@ -138,6 +139,8 @@ static int run_once(struct vmm_vcpu *v)
 		v->last_exit_kind = 'p';
 		v->last_exit_write = run->io.direction == KVM_EXIT_IO_OUT;
 		v->last_exit_addr = run->io.port;
+		if (vmm_trace_on())
+			vmm_trace_exit('p', run->io.port);
 		if (run->io.data_offset > v->run_size || bytes > v->run_size - run->io.data_offset)
 			return fatal(v, "bad I/O exit offset %llu size %llu",
 				     (unsigned long long)run->io.data_offset, (unsigned long long)bytes);
@@ -151,6 +154,8 @@ static int run_once(struct vmm_vcpu *v)
 		v->last_exit_kind = 'm';
 		v->last_exit_write = run->mmio.is_write;
 		v->last_exit_addr = run->mmio.phys_addr;
+		if (vmm_trace_on())
+			vmm_trace_exit('m', run->mmio.phys_addr);
 		vmm_mmio_bus_access(v->env->mmio, run->mmio.phys_addr, run->mmio.data,
 				    run->mmio.len > 8 ? 8 : run->mmio.len, run->mmio.is_write);
 		return 0;

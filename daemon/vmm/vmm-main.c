@@ -98,7 +98,8 @@ static const char usage_text[] =
 "in-kernel PIC/IOAPIC/PIT, MP table.\n"
 "\n"
 "Environment: HVD_VMM_TRACE=1 prints each step of building and starting the VM\n"
-"on stderr (ms since the process was created, and since the previous step).\n";
+"on stderr (ms since the process was created, and since the previous step), and\n"
+"when it stops, the exits to the VMM by port and MMIO address.\n";
 
 enum {
 	OPT_NAME = 256, OPT_RUNTIME_DIR, OPT_CONSOLE_LOG, OPT_CONSOLE_STDOUT, OPT_VCPUS,
@@ -335,6 +336,7 @@ int vmm_main(int argc, char **argv)
 		return 1;
 	}
 	status = vmm_machine_run(m);
+	vmm_trace_exits_report();
 	fprintf(stderr, "hvd vmm: %s: stopped: %s (%s%s%d)\n", label,
 		vmm_stop_reason_name(m->reason), m->detail, m->detail[0] ? ", code " : "code ",
 		m->exit_code);

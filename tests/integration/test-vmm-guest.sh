@@ -56,11 +56,13 @@ if [ $st -eq 0 ] && grep -q 'HVD-TEST-GUEST READY' <<<"$out" &&
 else bad "poweroff: status $st, out: $out $(cat "$WORK/err1")"; fi
 
 # 1b. HVD_VMM_TRACE=1: the steps of the start on stderr, times growing, up to
-#     running; without it, none.
+#     running, and at the end the exits by port (the power-off port among
+#     them); without it, none.
 HVD_VMM_TRACE=1 "$HVD" vmm --kernel "$GUEST" --memory-mib 64 --cmdline 'mode=exit' >/dev/null 2>"$WORK/err1b"
 steps=$(grep -c '^hvd vmm: trace: +[0-9.]* ms (step [0-9.]*) ' "$WORK/err1b")
 if [ "$steps" -ge 10 ] && grep -q 'ms (step [0-9.]*) running$' "$WORK/err1b" &&
    grep -q 'kernel, initrd and tables loaded$' "$WORK/err1b" &&
+   grep -qE '^hvd vmm: trace: +[0-9]+ port 0xf4$' "$WORK/err1b" &&
    grep -oE '\+[0-9.]+ ms' "$WORK/err1b" | tr -d '+ms' | sort -c -g &&
    ! grep -q 'trace:' "$WORK/err1"; then ok "HVD_VMM_TRACE=1: $steps start steps traced, in order"
 else bad "trace: $(cat "$WORK/err1b")"; fi
