@@ -661,7 +661,12 @@ static int spawn(struct sup *s, struct sup_vm *v, json_t *def, const struct sup_
 }
 
 /* What a restarted daemon re-attaches by. Losing it (full or read-only
- * runtime dir) costs the VM nothing now; it is reported. */
+ * runtime dir) costs the VM nothing now; it is reported. Written to a
+ * temporary name and renamed, so a daemon killed meanwhile leaves the old
+ * file or the new one; not fsynced: it only has to outlive the daemon, not
+ * the machine (after a power cut its VMs are gone, and so should it be;
+ * /run is a tmpfs anyway), and an fsync cost up to 7 ms of each start,
+ * restore and clone where the runtime dir is on a disk. */
 static void write_pid_file(struct sup_vm *v)
 {
 	char path[PATH_MAX], tmp[PATH_MAX], buf[32];
@@ -671,7 +676,7 @@ static void write_pid_file(struct sup_vm *v)
 	snprintf(tmp, sizeof(tmp), "%s/.vmm.pid.tmp", v->dir);
 	n = snprintf(buf, sizeof(buf), "%d\n", (int)v->pid);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, buf, (size_t)n) != n || fsync(fd) < 0 || rename(tmp, path) < 0) {
+	if (fd < 0 || write(fd, buf, (size_t)n) != n || rename(tmp, path) < 0) {
 		log_warning("vm %s: cannot write %s (%m): a restarted hvd will not find this VM", v->name, path);
 		events_publish(v->sup->hvd, "host.warning",
 			       json_pack("{s:s}", "message", "cannot write runtime state; see the daemon log"));
