@@ -17,8 +17,8 @@
 #include "memory.h"
 #include "sandbox.h"
 #include "standby.h"
-#include "virtio-mmio.h"
 #include "trace.h"
+#include "virtio-mmio.h"
 
 static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
