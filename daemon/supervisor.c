@@ -261,6 +261,19 @@ static void set_state(struct sup *s, const char *id, const char *name, const cha
 	wake_watchers(s, id);
 }
 
+/* set_state together with the desired state, in one commit. */
+static void set_desired_state(struct sup *s, const char *id, const char *name, const char *desired,
+			      const char *state, const char *reason)
+{
+	struct store *st = s->hvd->store;
+	bool own = store_begin_unless_open(st);
+
+	store_vm_set_desired(st, id, desired);
+	set_state(s, id, name, state, reason);
+	if (own && store_commit(st) < 0)
+		log_error("supervisor: %s: cannot record state %s: %s", name, state, store_errmsg(st));
+}
+
 /* ---- handles ---- */
 
 static void on_handle_closed(uv_handle_t *h)
@@ -793,11 +806,13 @@ int sup_stop(struct sup *s, const char *vm_id, bool forced, unsigned timeout_s)
 
 	if (!v)
 		return -ENOENT;
-	store_vm_set_desired(s->hvd->store, vm_id, "stopped");
-	if (v->stop_requested && !forced)
+	if (v->stop_requested && !forced) {
+		store_vm_set_desired(s->hvd->store, vm_id, "stopped");
 		return 0;
+	}
 	v->stop_requested = true;
-	set_state(s, v->id, v->name, "stopping", forced ? "forced stop requested" : "stop requested");
+	set_desired_state(s, v->id, v->name, "stopped", "stopping",
+			  forced ? "forced stop requested" : "stop requested");
 	if (forced || timeout_s == 0 || !v->ctl) {
 		force(v);
 		return 0;
@@ -979,16 +994,14 @@ static void vm_exited_inner(struct sup_vm *v, const char *reason, const char *de
 	}
 	if (strcmp(reason, "setup") == 0) {
 		snprintf(why, sizeof(why), "failed to start: %s", detail);
-		store_vm_set_desired(s->hvd->store, id, "stopped");
-		set_state(s, id, name, "stopped", why);
+		set_desired_state(s, id, name, "stopped", "stopped", why);
 		return;
 	}
 	if (requested || strcmp(reason, "poweroff") == 0 || strcmp(reason, "killed") == 0) {
 		snprintf(why, sizeof(why), "%s%s%s", requested ? (forced ? "stopped (forced)" : "stopped") :
 			 strcmp(reason, "poweroff") == 0 ? "the guest powered off" : "stopped",
 			 *detail && !requested ? ": " : "", !requested ? detail : "");
-		store_vm_set_desired(s->hvd->store, id, "stopped");
-		set_state(s, id, name, "stopped", why);
+		set_desired_state(s, id, name, "stopped", "stopped", why);
 		return;
 	}
 	if (strcmp(reason, "reboot") == 0 && started) {
@@ -1031,8 +1044,8 @@ static int reattach_one(const struct store_vm *vm, void *ud)
 		}
 	}
 	if (pid <= 0 || kill(pid, 0) < 0) {
-		set_state(s, vm->id, vm->name, "stopped", "the VMM exited while hvd was not running");
-		store_vm_set_desired(s->hvd->store, vm->id, "stopped");
+		set_desired_state(s, vm->id, vm->name, "stopped", "stopped",
+				  "the VMM exited while hvd was not running");
 		return 0;
 	}
 	v = vm_new(s, vm->id, vm->name);
