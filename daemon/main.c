@@ -250,6 +250,7 @@ static void reload(struct hvd *hvd)
 	if (n == 0) {
 		log_info("reload: %s: nothing changed", hvd->cfg.config_path ? hvd->cfg.config_path : "(no file)");
 		config_free(&fresh);
+		sup_config_changed(hvd->sup);   /* the VM user may exist now */
 		return;
 	}
 	log_notice("reload: %s", diff);

@@ -106,6 +106,23 @@ void sup_vm_dir(struct hvd *hvd, const char *vm_id, char *buf, size_t len)
 	snprintf(buf, len, "%s/vms/%s", hvd->cfg.runtime_dir, vm_id);
 }
 
+/* The --user=UID:GID every VMM gets, looked up now (at start and on
+ * SIGHUP), said in the log when it changes. */
+static void resolve_vm_user(struct sup *s)
+{
+	char arg[sizeof(s->user_arg)];
+	bool dropped = vmm_spawn_user_arg(arg, sizeof(arg));
+
+	if (strcmp(arg, s->user_arg) == 0)
+		return;
+	snprintf(s->user_arg, sizeof(s->user_arg), "%s", arg);
+	if (dropped)
+		log_info("supervisor: VMM processes run as %s (%s)", VMM_SANDBOX_DEFAULT_USER, arg + 7);
+	else if (geteuid() == 0)
+		log_warning("supervisor: no user %s: VMM processes run as root (systemd-sysusers "
+			    "creates it; then reload or restart hvd)", VMM_SANDBOX_DEFAULT_USER);
+}
+
 int sup_new(struct hvd *hvd, struct sup **ret_sup)
 {
 	struct sup *s = calloc(1, sizeof(*s));
@@ -117,11 +134,7 @@ int sup_new(struct hvd *hvd, struct sup **ret_sup)
 	snprintf(path, sizeof(path), "%s/vms", hvd->cfg.runtime_dir);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		log_warning("supervisor: cannot create %s: %m", path);
-	if (vmm_spawn_user_arg(s->user_arg, sizeof(s->user_arg)))
-		log_info("supervisor: VMM processes run as %s (%s)", VMM_SANDBOX_DEFAULT_USER, s->user_arg + 7);
-	else if (geteuid() == 0)
-		log_warning("supervisor: no user %s: VMM processes keep running as root "
-			    "(systemd-sysusers creates it; restart hvd afterwards)", VMM_SANDBOX_DEFAULT_USER);
+	resolve_vm_user(s);
 	if (standby_pool_new(hvd, &s->pool) < 0) {
 		free(s);
 		return -ENOMEM;
@@ -132,6 +145,7 @@ int sup_new(struct hvd *hvd, struct sup **ret_sup)
 
 void sup_config_changed(struct sup *s)
 {
+	resolve_vm_user(s);
 	standby_pool_resize(s->pool);
 }
 

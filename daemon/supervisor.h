@@ -23,8 +23,8 @@ int sup_new(struct hvd *hvd, struct sup **ret_sup);
  * once its handles are closed. */
 void sup_shutdown(struct sup *sup);
 
-/* The configuration was reloaded: the standby VMM pool follows
- * standby_vmms. */
+/* The configuration was reloaded (SIGHUP): the standby VMM pool follows
+ * standby_vmms, and the VM user (hvd-vm) is looked up again. */
 void sup_config_changed(struct sup *sup);
 
 /* Finds the VMMs a previous daemon left running (runtime dir + SQLite) and
