@@ -95,6 +95,22 @@ static void publish(struct ops_run *run, const char *type)
 		events_publish(run->hvd, type, json_pack("{s:o}", "operation", j));
 }
 
+/* The operation's row and its event, in one commit (the caller's, if one
+ * is open); what is the part of the operation named in errors. */
+static void record(struct ops_run *run, const char *event, const char *what)
+{
+	struct store *st = run->hvd->store;
+	bool own = store_begin_unless_open(st);
+
+	if (store_op_update(st, &run->op) < 0)
+		log_error("ops: cannot record the %s of operation %s: %s", what, run->op.id,
+			  store_errmsg(st));
+	publish(run, event);
+	if (own && store_commit(st) < 0)
+		log_error("ops: cannot record the %s of operation %s: %s", what, run->op.id,
+			  store_errmsg(st));
+}
+
 static void sync_progress(struct ops_run *run, bool force_event)
 {
 	int64_t now = store_now_ms();
@@ -112,15 +128,8 @@ static void sync_progress(struct ops_run *run, bool force_event)
 		return;
 	run->op.updated_at = now;
 	if (force_event || now - run->last_progress_event_ms >= 250) {
-		/* the row and its event: one commit */
-		struct store *st = run->hvd->store;
-		bool own = store_begin_unless_open(st);
-
-		store_op_update(st, &run->op);
 		run->last_progress_event_ms = now;
-		publish(run, "operation.progress");
-		if (own && store_commit(st) < 0)
-			log_error("ops: cannot record the progress of %s: %s", run->op.id, store_errmsg(st));
+		record(run, "operation.progress", "progress");
 	}
 }
 
@@ -192,19 +201,7 @@ void ops_finish(struct ops_run *run, int r)
 		}
 		pthread_mutex_unlock(&run->lock);
 	}
-	{
-		/* the end and its event: one commit (with the caller's, if open) */
-		struct store *st = run->hvd->store;
-		bool own = store_begin_unless_open(st);
-
-		if (store_op_update(st, &run->op) < 0)
-			log_error("ops: cannot record the end of operation %s: %s", run->op.id,
-				  store_errmsg(st));
-		publish(run, "operation.done");
-		if (own && store_commit(st) < 0)
-			log_error("ops: cannot record the end of operation %s: %s", run->op.id,
-				  store_errmsg(st));
-	}
+	record(run, "operation.done", "end");
 	log_info("ops: %s %s of %s: %s", run->op.kind, run->op.id, run->op.vm_name, run->op.status);
 	for (pp = &rt->runs; *pp && *pp != run; pp = &(*pp)->next)
 		;

@@ -744,15 +744,7 @@ int sup_start_restore(struct sup *s, const struct store_vm *vm, const struct sup
 	}
 	write_pid_file(v);
 	log_info("vm %s: VMM started (pid %d)", vm->name, (int)pid);
-	{
-		struct store *st = s->hvd->store;
-		bool own = store_begin_unless_open(st);
-
-		store_vm_set_desired(st, vm->id, "running");
-		set_state(s, vm->id, vm->name, "starting", "");
-		if (own && store_commit(st) < 0)
-			log_error("supervisor: %s: cannot record its start: %s", vm->name, store_errmsg(st));
-	}
+	set_desired_state(s, vm->id, vm->name, "running", "starting", "");
 	return 0;
 }
 

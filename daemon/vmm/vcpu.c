@@ -113,6 +113,17 @@ static int fatal(struct vmm_vcpu *v, const char *fmt, ...)
 	return -1;
 }
 
+/* The exit being handled, kept for a crash report and counted when
+ * tracing. */
+static void note_exit(struct vmm_vcpu *v, char kind, bool write, uint64_t addr)
+{
+	v->last_exit_kind = kind;
+	v->last_exit_write = write;
+	v->last_exit_addr = addr;
+	if (vmm_trace_on())
+		vmm_trace_exit(kind, addr);
+}
+
 /* One KVM_RUN and its exit. Returns 0 to go on, -1 when the vCPU must stop. */
 static int run_once(struct vmm_vcpu *v)
 {
@@ -136,11 +147,7 @@ static int run_once(struct vmm_vcpu *v)
 		uint8_t *data = (uint8_t *)run + run->io.data_offset;
 
 		count(&v->stats.io);
-		v->last_exit_kind = 'p';
-		v->last_exit_write = run->io.direction == KVM_EXIT_IO_OUT;
-		v->last_exit_addr = run->io.port;
-		if (vmm_trace_on())
-			vmm_trace_exit('p', run->io.port);
+		note_exit(v, 'p', run->io.direction == KVM_EXIT_IO_OUT, run->io.port);
 		if (run->io.data_offset > v->run_size || bytes > v->run_size - run->io.data_offset)
 			return fatal(v, "bad I/O exit offset %llu size %llu",
 				     (unsigned long long)run->io.data_offset, (unsigned long long)bytes);
@@ -151,11 +158,7 @@ static int run_once(struct vmm_vcpu *v)
 	}
 	case KVM_EXIT_MMIO:
 		count(&v->stats.mmio);
-		v->last_exit_kind = 'm';
-		v->last_exit_write = run->mmio.is_write;
-		v->last_exit_addr = run->mmio.phys_addr;
-		if (vmm_trace_on())
-			vmm_trace_exit('m', run->mmio.phys_addr);
+		note_exit(v, 'm', run->mmio.is_write, run->mmio.phys_addr);
 		vmm_mmio_bus_access(v->env->mmio, run->mmio.phys_addr, run->mmio.data,
 				    run->mmio.len > 8 ? 8 : run->mmio.len, run->mmio.is_write);
 		return 0;
