@@ -34,7 +34,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
 from hvdtest import Daemon, UnixHTTP, need_kvm, pid_alive  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import kill_leftovers, private_copy  # noqa: E402,F401 (private_copy: snapshot.py's too)
+from benchlib import kill_leftovers, private_copy  # noqa: E402
 
 def shmem_thp():
     try:

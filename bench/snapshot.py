@@ -36,11 +36,12 @@ exit status 77 (skipped) without a usable /dev/kvm.
 import http.client, os, statistics, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-# the helpers (private copies, the daemon, its event stream, `hvd vmm` processes, tables) are
-# bench/clone.py's
+# the helpers (the daemon, its event stream, `hvd vmm` processes, tables) are bench/clone.py's;
+# private copies are benchlib's
+from benchlib import private_copy  # noqa: E402
 from clone import (CMDLINE, CONF, NA_BIG, RAM_MAX_MIB, BenchDaemon, Ctl, Events, Vmm, api_populate,  # noqa: E402
                    api_resume, batches, cleanup, counters, fits, ignore_signals, install_signals,
-                   mem_available_mib, mono, ms, need_kvm, op_done, parse_args, populate_deadline, private_copy,
+                   mem_available_mib, mono, ms, need_kvm, op_done, parse_args, populate_deadline,
                    read, sched, secs, sparse_file, size_name, status_kb, table, vm_state_is, wait_until)
 
 
