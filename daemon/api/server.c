@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -333,6 +334,19 @@ static void request_id(struct api_request *req)
 		snprintf(req->id + 2 * i, 3, "%02x", b[i]);
 }
 
+#define BODY_DRAIN_FACTOR 16
+
+static bool too_large_now(struct api_request *req, unsigned long long len, size_t limit)
+{
+	const char *expect = api_header(req, MHD_HTTP_HEADER_EXPECT);
+
+	if (len <= limit)
+		return false;
+	if (expect && strcasecmp(expect, "100-continue") == 0)
+		return true;
+	return len / BODY_DRAIN_FACTOR >= limit;
+}
+
 /* First call for a request: set up, authenticate, pre-check the length.
  * Returns false when it already answered. */
 static bool begin(struct api_listener *l, struct api_request *req, const char *url, const char *method)
@@ -353,8 +367,14 @@ static bool begin(struct api_listener *l, struct api_request *req, const char *u
 			return false;
 		}
 	}
+	/* A body over the limit is answered 413 once it has been read (and
+	 * dropped: append_body): a client that is still sending when the
+	 * answer comes and the connection closes gets a reset instead of the
+	 * answer. Early, before the body, only when the client waits for a
+	 * go-ahead (Expect: 100-continue) or announces a body too big to be
+	 * worth reading. */
 	cl = api_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > l->server->hvd->cfg.max_body_bytes) {
+	if (cl && too_large_now(req, strtoull(cl, NULL, 10), l->server->hvd->cfg.max_body_bytes)) {
 		snprintf(req->method, sizeof(req->method), "%s", method);
 		snprintf(req->path, sizeof(req->path), "%s", url);
 		req->dispatched = true;

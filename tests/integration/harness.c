@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -611,7 +612,13 @@ static struct http_resp *perform(CURL *c, const char *method, const char *body, 
 	CURLcode rc;
 
 	REQUIRE(r, "out of memory");
-	hl = curl_slist_append(hl, "Expect:");
+	/* no 100-continue round trip unless the caller asks for one */
+	bool expect = false;
+
+	for (struct curl_slist *i = hl; i; i = i->next)
+		expect |= strncasecmp(i->data, "Expect:", 7) == 0;
+	if (!expect)
+		hl = curl_slist_append(hl, "Expect:");
 	if (body)
 		hl = curl_slist_append(hl, "Content-Type: application/json");
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);

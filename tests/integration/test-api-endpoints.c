@@ -425,6 +425,11 @@ static void test_validation(void)
 		r = post("/v1/vms", body);
 		CHECK_ERROR(r, 413, "payload_too_large", NULL);
 		resp_free(r);
+		/* a client that waits for a go-ahead gets the 413 instead */
+		r = http_req(&H, "POST", "/v1/vms", body, (const char *const[]){
+			"Expect: 100-continue", NULL });
+		CHECK_ERROR(r, 413, "payload_too_large", NULL);
+		resp_free(r);
 		free(body);
 	}
 	/* none of these was defined */
