@@ -28,7 +28,7 @@ started started for it) are ever signalled.
 usage: bench/clone.py HVD_BINARY TEST_GUEST_ELF [--runs N] [--sizes 256,1024,2048]
 exit status 77 (skipped) without a usable /dev/kvm.
 """
-import argparse, http.client, json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading
+import argparse, http.client, json, os, pwd, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
@@ -148,7 +148,15 @@ def wait_until(pred, deadline, what, step=0.001):
 class Ctl:
     """One connection to a VMM's control socket (JSON lines; events skipped)."""
 
-    def __init__(self, rt, timeout=120):
+    def __init__(self, rt, timeout=120, sock=None):
+        """sock: a socket already connected to the VMM (a standby's assignment socket, which the
+        VMM takes as a control client once its control socket is up, as hvd's supervisor uses
+        it); else the control socket in rt is connected to."""
+        if sock is not None:
+            self.s = sock
+            self.s.settimeout(timeout)
+            self.buf = b""
+            return
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         self.s.settimeout(timeout)
         try:
@@ -197,11 +205,25 @@ class Ctl:
         self.s.close()
 
 
+def vm_user():
+    """The VM user as hvd passes it to its VMM processes: hvd-vm's ids when it exists (and we are
+    root), else our own (the VMM then stays as it is), as UID:GID (no name lookup in the VMM)."""
+    if os.geteuid() == 0:
+        try:
+            pw = pwd.getpwnam("hvd-vm")
+            return "%d:%d" % (pw.pw_uid, pw.pw_gid)
+        except KeyError:
+            pass
+    return "%d:%d" % (os.geteuid(), os.getegid())
+
+
 class Vmm:
     """A `hvd vmm` started here, in its own session (a Ctrl-C reaches this script only). With
     standby, started as hvd starts VMs: a `hvd vmm --standby=FD` spawned first, waited for until it
-    has opened /dev/kvm and created its VM, then told its VM (one JSON line on FD); t_spawn is
-    when it is told, sched0 its main thread's schedstat then (zeros for a VMM started directly)."""
+    has opened /dev/kvm and created its VM, then told its VM (one JSON line on FD, with the VM user
+    as numeric ids as hvd passes them); t_spawn is when it is told, sched0 its main thread's
+    schedstat then (zeros for a VMM started directly); sock is then our end of FD, which the VMM
+    takes as a control client (for Ctl(sock=...))."""
 
     STANDBY_READY_S = 5       # a standby opens /dev/kvm and creates its VM within this (else: an error)
 
@@ -210,8 +232,10 @@ class Vmm:
         self.rt, self.mib = rt, mib
         self.console = os.path.join(rt, "console.log")
         self.standby = standby
+        self.sock = None
         self.sched0 = (0.0, 0.0)
-        argv = ["--name", name, "--runtime-dir", rt, "--vcpus", "1", "--memory-mib", str(mib)] + args
+        argv = ["--name", name, "--runtime-dir", rt, "--vcpus", "1", "--memory-mib", str(mib),
+                "--user", vm_user()] + args
         if standby:
             self._start_standby(hvd, argv, procs)
             return
@@ -259,9 +283,12 @@ class Vmm:
             except OSError as e:
                 raise RuntimeError("standby hvd vmm %d did not take its assignment: %s (exit status %s)"
                                    % (self.p.pid, e, self.p.poll()))
-        finally:
+        except BaseException:
             ours.close()
+            raise
+        finally:
             theirs.close()
+        self.sock = ours
 
     def why(self):
         log = read(os.path.join(self.rt, "vmm.log")).decode(errors="replace").strip()
@@ -279,6 +306,9 @@ class Vmm:
         wait_until(enough, deadline, "%d counter line(s) of %s" % (n, self.rt), 0.005)
 
     def kill(self, procs):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
         if self.p.poll() is None:
             self.p.kill()
         self.p.wait()

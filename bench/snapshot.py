@@ -10,7 +10,7 @@ paused once their RAM is populated, and each is resumed for its own run only.
 - taking a memory snapshot through the API (POST /v1/vms/{vm}/snapshots {"memory": true} of the
   running VM): the operation's time, and the snapshot's size on disk (its RAM file is sparse);
 - restore at the engine level: time from spawning `hvd vmm --restore STATE --memory-file FILE`
-  (the VM's shape as hvd starts it: its disk, an rng) to (i) the VM running, as hvd's supervisor
+  (the VM's shape as hvd starts it: its disk, an rng, the VM user as numeric ids) to (i) the VM running, as hvd's supervisor
   hears it: one control connection made as soon as the socket accepts it, whose `status` answer
   says running or, if not yet, whose `started` event then does (no polling), and (ii) the
   restored guest's first new counter line; FILE is the snapshot's RAM file on disk, or the
@@ -19,7 +19,9 @@ paused once their RAM is populated, and each is resumed for its own run only.
   and, in every run, (i) of the same restore from the RAM file through a standby VMM, as hvd
   restores VMs: a `hvd vmm --standby=FD` spawned beforehand and waited for until it has opened
   /dev/kvm and created its KVM VM (the exec, the dynamic loading and /dev/kvm are behind it), timed
-  from the moment it is sent its VM (the same options, one JSON line on FD);
+  from the moment it is sent its VM (the same options, one JSON line on FD) to its answer to
+  `status` or its `started` event on FD itself, which the VMM takes as its first control client
+  (hvd's supervisor does the same: no connect, no polling);
 - restore through the API: POST /v1/vms/{vm}/snapshots/{snap}/restore of the stopped VM, time to
   the operation's end and to the VM's `running` (vm.state event).
 The guest prints a counter line after each pass; its first line after a restore comes when it has
@@ -86,8 +88,13 @@ def engine_restore(hvd, tmp, tag, mib, state, memory, disk, procs, want_line, st
                 return Ctl(v.rt, timeout=30)
             except OSError:
                 return None
-        # one connection as soon as the socket accepts it; then its answer or event says running
-        c = wait_until(connected, mono() + 120, "the restored VM's control socket (%s)" % tag, 0.0002)
+        if standby:
+            # as hvd's supervisor: the assignment socket, which the VMM takes as a control client
+            c = Ctl(v.rt, timeout=30, sock=v.sock)
+        else:
+            # one connection as soon as the socket accepts it
+            c = wait_until(connected, mono() + 120, "the restored VM's control socket (%s)" % tag, 0.0002)
+        # then its answer or event says running
         try:
             c.wait_running()
         finally:

@@ -22,6 +22,7 @@
 #include "standby-pool.h"
 #include "vmm-spawn.h"
 
+#define REFILL_AFTER_ASSIGN_MS 20
 #define RETRY_FIRST_MS 1000
 #define RETRY_MAX_MS 60000
 
@@ -219,11 +220,16 @@ static void on_refill(uv_timer_t *t)
 	p->open_handles++;   /* the pool outlives the job */
 }
 
-static void schedule(struct standby_pool *p)
+static void schedule_in(struct standby_pool *p, unsigned ms)
 {
 	if (!p->closing && !p->spawning && p->count < p->hvd->cfg.standby_vmms &&
 	    !uv_is_active((uv_handle_t *)&p->timer))
-		uv_timer_start(&p->timer, on_refill, p->retry_ms, 0);
+		uv_timer_start(&p->timer, on_refill, ms, 0);
+}
+
+static void schedule(struct standby_pool *p)
+{
+	schedule_in(p, p->retry_ms);
 }
 
 void standby_pool_resize(struct standby_pool *p)
@@ -256,7 +262,7 @@ int standby_pool_new(struct hvd *hvd, struct standby_pool **ret)
 }
 
 int standby_pool_assign(struct standby_pool *p, char *const argv[], const char *log_path,
-			pid_t *ret_pid)
+			pid_t *ret_pid, int *ret_sock)
 {
 	struct standby *sb;
 	json_t *j, *args;
@@ -292,9 +298,14 @@ int standby_pool_assign(struct standby_pool *p, char *const argv[], const char *
 		schedule(p);
 		return -EAGAIN;
 	}
+	/* the socket stays open: the VMM takes it as a control client */
+	*ret_sock = sb->sock;
+	sb->sock = -1;
 	forget(sb);
 	p->retry_ms = 0;
-	schedule(p);
+	/* not at once: its exec, loading and KVM VM (~5 ms of CPU) would
+	 * compete with the VM it follows, which is starting right now */
+	schedule_in(p, REFILL_AFTER_ASSIGN_MS);
 	*ret_pid = pid;
 	return 0;
 }

@@ -15,10 +15,12 @@ int standby_pool_new(struct hvd *hvd, struct standby_pool **ret);
 
 /* Hands argv (as for vmm_spawn) and the VMM's log path to a waiting VMM,
  * which becomes that VM's process. Returns 0 with its pid (a child of
- * this daemon), or -EAGAIN when none is waiting (pool NULL, empty, or
+ * this daemon) and the socket the VMM was told on, which becomes a
+ * connection to its control socket (the caller's to close; requests may
+ * be sent at once), or -EAGAIN when none is waiting (pool NULL, empty, or
  * the one tried was gone): the caller spawns one. */
 int standby_pool_assign(struct standby_pool *pool, char *const argv[], const char *log_path,
-			pid_t *ret_pid);
+			pid_t *ret_pid, int *ret_sock);
 
 /* cfg.standby_vmms changed: spawns the missing ones now (after a failure
  * at the next try), ends any beyond the count. */

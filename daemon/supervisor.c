@@ -88,6 +88,7 @@ struct sup_vm {
 	int64_t connect_deadline;
 	unsigned tries;
 	bool connected_once;
+	bool adopted;               /* ctl is the standby VMM's assignment socket */
 	bool stop_requested;
 	bool forced;
 	bool reboot_requested;
@@ -370,6 +371,8 @@ static void ctl_event(struct vmmc *c, json_t *ev, void *ud)
 	}
 }
 
+static void retry_later(struct sup_vm *v);
+
 static void ctl_closed(struct vmmc *c, const char *why, void *ud)
 {
 	struct sup_vm *v = ud;
@@ -379,6 +382,11 @@ static void ctl_closed(struct vmmc *c, const char *why, void *ud)
 	/* the pidfd says when the process is really gone */
 	vmmc_free(v->ctl);
 	v->ctl = NULL;
+	/* a standby VMM that closed its assignment socket unanswered may
+	 * still listen on its control socket (else it exits, and the pidfd
+	 * ends the retries) */
+	if (v->adopted && !v->connected_once && !v->exited)
+		retry_later(v);
 }
 
 static void on_status(struct vmmc *c, json_t *resp, void *ud)
@@ -388,7 +396,10 @@ static void on_status(struct vmmc *c, json_t *resp, void *ud)
 	struct store_vm vm;
 
 	(void)c;
-	if (!resp || !json_is_true(json_object_get(resp, "ok")) || !state)
+	if (!resp)
+		return;
+	v->connected_once = true;   /* its control socket is up (adopted: the first sign) */
+	if (!json_is_true(json_object_get(resp, "ok")) || !state)
 		return;
 	if (store_vm_get(v->sup->hvd->store, v->id, &vm) < 0)
 		return;
@@ -526,7 +537,10 @@ static void on_pidfd(uv_poll_t *p, int status, int events)
 	vm_exited(v, reason, detail);
 }
 
-static int start_watching(struct sup_vm *v, pid_t pid, bool child)
+/* ctl_sock: a connection to the VMM's control socket already (a standby
+ * VMM's assignment socket), else -1: the control socket is connected to
+ * by path, retrying until the VMM listens. */
+static int start_watching(struct sup_vm *v, pid_t pid, bool child, int ctl_sock)
 {
 	v->pid = pid;
 	v->our_child = child;
@@ -540,6 +554,13 @@ static int start_watching(struct sup_vm *v, pid_t pid, bool child)
 	uv_poll_start(&v->pidpoll, UV_READABLE, on_pidfd);
 	v->connect_deadline = store_now_ms() + CONNECT_TIMEOUT_MS;
 	v->tries = 0;
+	if (ctl_sock >= 0 && vmmc_adopt(v->sup->hvd->loop, ctl_sock, &ctl_ops, v, &v->ctl) == 0) {
+		/* answered once the VMM's loop runs, with nothing to retry */
+		v->adopted = true;
+		if (vmmc_request(v->ctl, "status", NULL, on_status, v) < 0)
+			log_warning("vm %s: cannot ask the VMM for its status", v->name);
+		return 0;
+	}
 	try_connect(v);
 	return 0;
 }
@@ -659,7 +680,7 @@ static int build_argv(struct sup *s, const struct sup_vm *v, json_t *def,
 }
 
 static int spawn(struct sup *s, struct sup_vm *v, json_t *def, const struct sup_restore *rs,
-		 pid_t *ret_pid)
+		 pid_t *ret_pid, int *ret_ctl)
 {
 	struct argv a = { 0 };
 	char log_path[PATH_MAX];
@@ -680,7 +701,8 @@ static int spawn(struct sup *s, struct sup_vm *v, json_t *def, const struct sup_
 	}
 	build_argv(s, v, def, rs, &a);
 	/* a VMM that is already loaded and has its VM fd, else a new one */
-	r = standby_pool_assign(s->pool, a.v, log_path, ret_pid);
+	*ret_ctl = -1;
+	r = standby_pool_assign(s->pool, a.v, log_path, ret_pid, ret_ctl);
 	if (r < 0)
 		r = vmm_spawn(a.v, log_path, -1, ret_pid);
 	argv_free(&a);
@@ -717,7 +739,7 @@ int sup_start_restore(struct sup *s, const struct store_vm *vm, const struct sup
 {
 	struct sup_vm *v;
 	pid_t pid;
-	int r;
+	int r, ctl;
 
 	if (find(s, vm->id)) {
 		snprintf(err, errlen, "VM %s already has a VMM process", vm->name);
@@ -728,14 +750,16 @@ int sup_start_restore(struct sup *s, const struct store_vm *vm, const struct sup
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	r = spawn(s, v, vm->definition, rs, &pid);
+	r = spawn(s, v, vm->definition, rs, &pid, &ctl);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot start the VMM process: %s", strerror(-r));
 		release(v);
 		return r;
 	}
-	r = start_watching(v, pid, true);
+	r = start_watching(v, pid, true, ctl);
 	if (r < 0) {
+		if (ctl >= 0)
+			close(ctl);
 		snprintf(err, errlen, "cannot watch the VMM process: %s", strerror(-r));
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -1057,7 +1081,7 @@ static int reattach_one(const struct store_vm *vm, void *ud)
 	v = vm_new(s, vm->id, vm->name);
 	if (!v)
 		return -ENOMEM;
-	if (start_watching(v, pid, false) < 0) {
+	if (start_watching(v, pid, false, -1) < 0) {
 		release(v);
 		set_state(s, vm->id, vm->name, "stopped", "the VMM exited while hvd was not running");
 		return 0;

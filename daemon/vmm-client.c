@@ -175,8 +175,7 @@ static void on_connect(uv_connect_t *req, int status)
 		c->ops->connected(c, c->ud);
 }
 
-int vmmc_connect(uv_loop_t *loop, const char *path, const struct vmmc_ops *ops, void *ud,
-		 struct vmmc **ret_client)
+static int client_new(uv_loop_t *loop, const struct vmmc_ops *ops, void *ud, struct vmmc **ret)
 {
 	struct vmmc *c = calloc(1, sizeof(*c));
 	int r;
@@ -192,7 +191,42 @@ int vmmc_connect(uv_loop_t *loop, const char *path, const struct vmmc_ops *ops, 
 	c->conn.data = c;
 	c->ops = ops;
 	c->ud = ud;
+	*ret = c;
+	return 0;
+}
+
+int vmmc_connect(uv_loop_t *loop, const char *path, const struct vmmc_ops *ops, void *ud,
+		 struct vmmc **ret_client)
+{
+	struct vmmc *c;
+	int r = client_new(loop, ops, ud, &c);
+
+	if (r < 0)
+		return r;
 	uv_pipe_connect(&c->conn, &c->pipe, path, on_connect);
+	*ret_client = c;
+	return 0;
+}
+
+int vmmc_adopt(uv_loop_t *loop, int fd, const struct vmmc_ops *ops, void *ud, struct vmmc **ret_client)
+{
+	struct vmmc *c;
+	int r = client_new(loop, ops, ud, &c);
+
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	r = uv_pipe_open(&c->pipe, fd);
+	if (r < 0)
+		close(fd);
+	else
+		r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+	if (r < 0) {
+		vmmc_free(c);
+		return r;
+	}
+	c->connected = true;
 	*ret_client = c;
 	return 0;
 }

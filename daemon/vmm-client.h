@@ -32,6 +32,12 @@ struct vmmc_ops {
 int vmmc_connect(uv_loop_t *loop, const char *path, const struct vmmc_ops *ops, void *ud,
 		 struct vmmc **ret_client);
 
+/* A client on fd, a socket already connected to a VMM (a standby VMM's
+ * assignment socket, which it takes as a control client). No connected
+ * callback: requests can be sent at once. fd is the client's from then
+ * on (closed on error too). Returns 0 or a libuv error. */
+int vmmc_adopt(uv_loop_t *loop, int fd, const struct vmmc_ops *ops, void *ud, struct vmmc **ret_client);
+
 /* Sends {"cmd": cmd, ...extra} (extra borrowed, may be NULL). cb gets the
  * response or NULL if the connection closes first. -errno when it cannot
  * be sent (no callback then). */

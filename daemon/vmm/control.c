@@ -319,6 +319,32 @@ static void connection_cb(uv_stream_t *server, int status)
 		client_close(c);
 }
 
+int vmm_control_adopt(struct vmm_control *ctl, int fd)
+{
+	struct client *c;
+	int r;
+
+	if (ctl->closing || ctl->nclients >= VMM_CONTROL_MAX_CLIENTS)
+		return -EBUSY;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->ctl = ctl;
+	uv_pipe_init(ctl->server.loop, &c->pipe, 0);
+	c->pipe.data = c;
+	c->next = ctl->clients;
+	ctl->clients = c;
+	ctl->nclients++;
+	r = uv_pipe_open(&c->pipe, fd);
+	if (r < 0)
+		close(fd);
+	else
+		r = uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
+	if (r < 0)
+		client_close(c);
+	return r;
+}
+
 /* The listening socket is made here rather than by uv_pipe_bind: libuv
  * would unlink the path when the handle closes, and a process under
  * seccomp may not (vmm_control_close decides). Returns the fd or -errno. */

@@ -16,6 +16,11 @@ struct vmm_control;
 int vmm_control_open(uv_loop_t *loop, const char *path, struct vmm_machine *m,
 		     struct vmm_control **ret);
 
+/* Makes the connected socket fd a client, as if it had connected (the
+ * daemon's end of a standby VMM's assignment socket): the fd is the
+ * control's from then on, closed on error too. Returns 0 or -errno. */
+int vmm_control_adopt(struct vmm_control *ctl, int fd);
+
 /* Sends msg (one line) to every connected client; does not take msg. */
 void vmm_control_broadcast(struct vmm_control *ctl, json_t *msg);
 

@@ -428,6 +428,14 @@ static int start_loop(struct vmm_machine *m)
 		snprintf(m->control_path, n, "%s/control.sock", m->cfg.runtime_dir);
 		if ((r = vmm_control_open(&m->loop, m->control_path, m, &m->control)) < 0)
 			return r;
+		if (m->adopt_fd >= 0) {
+			/* whoever assigned this standby VMM its VM is its first
+			 * client; it may have sent requests already */
+			r = vmm_control_adopt(m->control, m->adopt_fd);
+			m->adopt_fd = -1;
+			if (r < 0)
+				return r;
+		}
 	}
 	return vmm_machine_start_device_io(m);
 }

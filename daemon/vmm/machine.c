@@ -128,6 +128,7 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 	m->vm.fd = -1;
 	m->mem.fd = -1;
 	m->console_fd = -1;
+	m->adopt_fd = -1;
 	m->proc_status_fd = -1;
 	m->state_fd = -1;
 	m->sandbox_uid = -1;
@@ -147,6 +148,8 @@ int vmm_machine_create(const struct vmm_config *cfg, struct vmm_machine **ret, c
 		cfg->prepared->kvm.fd = -1;
 		cfg->prepared->kvm.supported_cpuid = NULL;
 		cfg->prepared->vm.fd = -1;
+		m->adopt_fd = cfg->prepared->ctl_fd;
+		cfg->prepared->ctl_fd = -1;
 		m->cfg.prepared = NULL;
 	} else {
 		r = vmm_kvm_open(NULL, &m->kvm);
@@ -253,6 +256,8 @@ struct vmm_machine *vmm_machine_free(struct vmm_machine *m)
 		close(m->proc_status_fd);
 	if (m->state_fd >= 0)
 		close(m->state_fd);
+	if (m->adopt_fd >= 0)
+		close(m->adopt_fd);
 	vmm_memory_destroy(&m->mem);
 	vmm_vm_destroy(&m->vm);
 	vmm_kvm_close(&m->kvm);

@@ -154,6 +154,7 @@ struct vmm_machine {
 	struct vmm_control *control;
 	char *control_path;
 	int console_fd;            /* -1: none */
+	int adopt_fd;              /* a standby's assignment socket, for the control socket; -1 */
 	uint64_t console_cursor;
 	uint64_t console_dropped;
 	uint64_t start_ns;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "sandbox.h"
 #include "standby.h"
@@ -23,6 +24,23 @@
 
 #define LINE_MAX_BYTES (256 * 1024)
 #define ARGS_MAX 256
+
+/* Up to size bytes of fd's queue, stopping after the first newline: what
+ * follows the line stays queued (requests the daemon sends on the same
+ * socket once it has sent the line are the control connection's to read).
+ * A socket is peeked at first; anything else is read a byte at a time. */
+static ssize_t read_upto_newline(int fd, char *buf, size_t size)
+{
+	ssize_t n = recv(fd, buf, size, MSG_PEEK);
+	char *nl;
+
+	if (n < 0 && errno == ENOTSOCK)
+		return read(fd, buf, 1);
+	if (n <= 0)
+		return n;
+	nl = memchr(buf, '\n', (size_t)n);
+	return recv(fd, buf, nl ? (size_t)(nl - buf) + 1 : (size_t)n, 0);
+}
 
 /* One line from fd (blocking); 1 at a clean end before any byte. */
 static int read_line(int fd, char **ret)
@@ -34,7 +52,6 @@ static int read_line(int fd, char **ret)
 		return -ENOMEM;
 	for (;;) {
 		ssize_t n;
-		char *nl;
 
 		if (len + 1 >= cap) {
 			char *nb;
@@ -51,7 +68,7 @@ static int read_line(int fd, char **ret)
 			buf = nb;
 			cap *= 2;
 		}
-		n = read(fd, buf + len, cap - 1 - len);
+		n = read_upto_newline(fd, buf + len, cap - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -66,9 +83,8 @@ static int read_line(int fd, char **ret)
 		}
 		len += (size_t)n;
 		buf[len] = '\0';
-		nl = memchr(buf, '\n', len);
-		if (nl) {
-			*nl = '\0';
+		if (buf[len - 1] == '\n') {
+			buf[len - 1] = '\0';
 			*ret = buf;
 			return 0;
 		}
@@ -221,7 +237,6 @@ int vmm_standby_wait(int fd, struct vmm_prepared *pre, int *ret_argc, char ***re
 	seccomp_api_get();
 	vmm_trace("standby: waiting for a VM");
 	r = read_line(fd, &line);
-	close(fd);
 	if (r == 0) {
 		r = take_assignment(line, ret_argc, ret_argv);
 		free(line);
@@ -229,8 +244,11 @@ int vmm_standby_wait(int fd, struct vmm_prepared *pre, int *ret_argc, char ***re
 		fprintf(stderr, "hvd vmm: standby: reading the assignment: %s\n", strerror(-r));
 	}
 	if (r != 0) {
+		close(fd);
 		vmm_vm_destroy(&pre->vm);
 		vmm_kvm_close(&pre->kvm);
+		return r;
 	}
-	return r;
+	pre->ctl_fd = fd;
+	return 0;
 }

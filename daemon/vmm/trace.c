@@ -54,15 +54,29 @@ void vmm_trace_init(void)
 	}
 }
 
+/* The calling thread's time on a CPU, ms. */
+static double cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 void vmm_trace(const char *step)
 {
-	double t;
+	static double last_cpu;
+	double t, c;
 
 	if (!enabled)
 		return;
 	t = now_ms() - t0_ms;
-	fprintf(stderr, "hvd vmm: trace: +%.3f ms (step %.3f) %s\n", t, last_ms ? t - last_ms : t, step);
+	c = cpu_ms();
+	/* a step much longer than its CPU time waited: for a CPU, a disk, a lock */
+	fprintf(stderr, "hvd vmm: trace: +%.3f ms (step %.3f, on CPU %.3f) %s\n", t,
+		last_ms ? t - last_ms : t, last_ms ? c - last_cpu : c, step);
 	last_ms = t;
+	last_cpu = c;
 }
 
 bool vmm_trace_on(void)

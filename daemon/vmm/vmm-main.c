@@ -98,8 +98,9 @@ static const char usage_text[] =
 "in-kernel PIC/IOAPIC/PIT, MP table.\n"
 "\n"
 "Environment: HVD_VMM_TRACE=1 prints each step of building and starting the VM\n"
-"on stderr (ms since the process was created, and since the previous step), and\n"
-"when it stops, the exits to the VMM by port and MMIO address.\n";
+"on stderr (ms since the process was created, since the previous step, and on a\n"
+"CPU in that step), and when it stops, the exits to the VMM by port and MMIO\n"
+"address.\n";
 
 enum {
 	OPT_NAME = 256, OPT_RUNTIME_DIR, OPT_CONSOLE_LOG, OPT_CONSOLE_STDOUT, OPT_VCPUS,
@@ -304,7 +305,7 @@ int vmm_main(int argc, char **argv)
 {
 	struct vmm_config cfg;
 	struct vmm_machine *m = NULL;
-	struct vmm_prepared pre;
+	struct vmm_prepared pre = { .ctl_fd = -1 };
 	const char *label;
 	char err[512] = "";
 	int r, status, standby = standby_fd(argc, argv);

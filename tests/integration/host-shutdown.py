@@ -117,7 +117,7 @@ with tempfile.TemporaryDirectory() as d:
         define(h, "v2")
         # created before v1 starts: v1's console log alone can fill 2 MiB within a second or
         # two on a busy machine, and then no new file could be made
-        filler = open(os.path.join(run, "filler"), "wb")
+        filler = open(os.path.join(run, "filler"), "wb", buffering=0)   # no buffer left to flush at close
         h.req("POST", "/v1/vms/v1/start")
         with filler as f:
             try:

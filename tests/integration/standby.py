@@ -5,9 +5,10 @@ process is the former standby, and ps shows the VM's command line); a new
 one takes its place; one killed while waiting is replaced; standby_vmms = 0
 keeps none and VMs still start; SIGHUP applies a new count; the standbys end
 with the daemon. Also `hvd vmm --standby` by hand: EOF ends it quietly, a
-bad assignment fails with a message.
+bad assignment fails with a message, the assignment's socket becomes a
+control client (how hvd's supervisor talks to a VMM it got from the pool).
 usage: standby.py HVD_BINARY TEST_GUEST_ELF"""
-import os, signal, socket, subprocess, sys, tempfile
+import json, os, signal, socket, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hvdtest import Daemon, check, finish, need_kvm, pid_alive, wait_for  # noqa: E402
@@ -67,6 +68,41 @@ def by_hand():
     a.close()
     check(p.returncode == 1 and b"assignment needs argv" in err,
           "a bad assignment fails with a message: %s %r" % (p.returncode, err))
+    # the assignment socket becomes a control client: a request sent right
+    # behind the assignment line is answered on it, and events come on it
+    with tempfile.TemporaryDirectory() as rt:
+        a, b = socket.socketpair()
+        p = subprocess.Popen([HVD, "vmm", "--standby=%d" % b.fileno()], pass_fds=[b.fileno()],
+                             stderr=subprocess.DEVNULL)
+        b.close()
+        assign = {"argv": ["hvd", "vmm", "--name", "sb", "--runtime-dir", rt, "--memory-mib", "64",
+                           "--kernel", GUEST, "--cmdline", "mode=idle"], "log": os.path.join(rt, "vmm.log")}
+        a.sendall((json.dumps(assign) + "\n" + json.dumps({"cmd": "status"}) + "\n").encode())
+        a.settimeout(30)
+        lines, buf = [], b""
+        try:
+            while not (any("ok" in m for m in lines) and any(m.get("event") == "started" for m in lines)):
+                chunk = a.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    lines.append(json.loads(line))
+        except OSError:
+            pass
+        status = [m for m in lines if "ok" in m]
+        check(status and status[0].get("ok") is True and status[0].get("name") == "sb",
+              "a request sent behind the assignment is answered on its socket: %s" % status[:1])
+        check(any(m.get("event") == "started" for m in lines), "and the started event comes on it")
+        check(os.path.exists(os.path.join(rt, "control.sock")), "the VM's control socket is there too")
+        a.sendall(b"{\"cmd\": \"stop\"}\n")
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        a.close()
 
 
 by_hand()

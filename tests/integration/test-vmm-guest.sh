@@ -59,8 +59,8 @@ else bad "poweroff: status $st, out: $out $(cat "$WORK/err1")"; fi
 #     running, and at the end the exits by port (the power-off port among
 #     them); without it, none.
 HVD_VMM_TRACE=1 "$HVD" vmm --kernel "$GUEST" --memory-mib 64 --cmdline 'mode=exit' >/dev/null 2>"$WORK/err1b"
-steps=$(grep -c '^hvd vmm: trace: +[0-9.]* ms (step [0-9.]*) ' "$WORK/err1b")
-if [ "$steps" -ge 10 ] && grep -q 'ms (step [0-9.]*) running$' "$WORK/err1b" &&
+steps=$(grep -c '^hvd vmm: trace: +[0-9.]* ms (step [0-9.]*, on CPU [0-9.]*) ' "$WORK/err1b")
+if [ "$steps" -ge 10 ] && grep -q 'ms (step [0-9.]*, on CPU [0-9.]*) running$' "$WORK/err1b" &&
    grep -q 'kernel, initrd and tables loaded$' "$WORK/err1b" &&
    grep -qE '^hvd vmm: trace: +[0-9]+ port 0xf4$' "$WORK/err1b" &&
    grep -oE '\+[0-9.]+ ms' "$WORK/err1b" | tr -d '+ms' | sort -c -g &&
