@@ -102,6 +102,7 @@ static void record(struct ops_run *run, const char *event, const char *what)
 	struct store *st = run->hvd->store;
 	bool own = store_begin_unless_open(st);
 
+	run->progress_unrecorded = false;
 	if (store_op_update(st, &run->op) < 0)
 		log_error("ops: cannot record the %s of operation %s: %s", what, run->op.id,
 			  store_errmsg(st));
@@ -111,7 +112,9 @@ static void record(struct ops_run *run, const char *event, const char *what)
 			  store_errmsg(st));
 }
 
-static void sync_progress(struct ops_run *run, bool force_event)
+/* The worker's progress into run->op, recorded (row and event) at most
+ * every 250 ms, or not at all with defer (the caller records soon). */
+static void sync_progress(struct ops_run *run, bool defer)
 {
 	int64_t now = store_now_ms();
 	bool changed;
@@ -127,7 +130,8 @@ static void sync_progress(struct ops_run *run, bool force_event)
 	if (!changed)
 		return;
 	run->op.updated_at = now;
-	if (force_event || now - run->last_progress_event_ms >= 250) {
+	run->progress_unrecorded = true;
+	if (!defer && now - run->last_progress_event_ms >= 250) {
 		run->last_progress_event_ms = now;
 		record(run, "operation.progress", "progress");
 	}
@@ -163,12 +167,15 @@ static void after_cb(uv_work_t *w, int status)
 	struct ops_run *run = w->data;
 	int r = status == UV_ECANCELED ? -ECANCELED : run->w_result;
 
-	sync_progress(run, false);
+	/* the operation's end (or its next step) records it: one commit */
+	sync_progress(run, true);
 	if (ops_cancelled(run) && r == 0)
 		r = -ECANCELED;
 	r = run->done_fn(run, r);
 	if (r == OPS_PENDING) {
 		run->pending = true;
+		if (run->progress_unrecorded)
+			record(run, "operation.progress", "progress");
 		return;
 	}
 	ops_finish(run, r);

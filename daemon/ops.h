@@ -49,6 +49,7 @@ struct ops_run {
 	bool pending;                /* done_fn said OPS_PENDING */
 	void (*on_interrupt)(struct ops_run *run);  /* pending: the daemon stops */
 	int64_t last_progress_event_ms;
+	bool progress_unrecorded;   /* run->op's progress is newer than its row */
 	struct api_request *waiters;
 	struct ops_run *next;
 };

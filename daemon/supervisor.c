@@ -226,16 +226,17 @@ void sup_unwatch_fn(struct sup *s, void *ud)
 	}
 }
 
-/* The matching watches leave the list before any is woken or called: a
- * function may watch again, for the next change. */
-static void wake_watchers(struct sup *s, const char *vm_id)
+/* The matching watches (functions, or waiting API requests) leave the
+ * list before any is woken or called: a function may watch again, for the
+ * next change. */
+static void wake_watchers(struct sup *s, const char *vm_id, bool functions)
 {
 	struct watch **pp = &s->watches, *woken = NULL;
 
 	while (*pp) {
 		struct watch *w = *pp;
 
-		if (strcmp(w->vm_id, vm_id) == 0) {
+		if (strcmp(w->vm_id, vm_id) == 0 && !w->fn == !functions) {
 			*pp = w->next;
 			w->next = woken;
 			woken = w;
@@ -256,8 +257,9 @@ static void wake_watchers(struct sup *s, const char *vm_id)
 }
 
 /* Records a state and the event announcing it (one transaction, one
- * fsync, unless the caller's transaction holds them), wakes whoever waits
- * for it. */
+ * fsync, unless the caller's transaction holds them), calls the functions
+ * that watch the VM inside it and wakes the API requests waiting for it
+ * after it. */
 static void set_state(struct sup *s, const char *id, const char *name, const char *state,
 		      const char *reason)
 {
@@ -270,10 +272,13 @@ static void set_state(struct sup *s, const char *id, const char *name, const cha
 	if (r == 0)
 		events_publish(s->hvd, "vm.state", json_pack("{s:o, s:s, s:s}", "vm", events_vm_ref(id, name),
 							     "state", state, "reason", reason ? reason : ""));
+	/* what functions record about it (an operation that ends when its VM
+	 * runs) goes into the same commit */
+	wake_watchers(s, id, true);
 	if (own && store_commit(st) < 0)
 		log_error("supervisor: %s: cannot record state %s: %s", name, state, store_errmsg(st));
 	log_info("vm %s: %s%s%s", name, state, reason && *reason ? ": " : "", reason ? reason : "");
-	wake_watchers(s, id);
+	wake_watchers(s, id, false);
 }
 
 /* set_state together with the desired state, in one commit. */

@@ -244,7 +244,8 @@ static void restore_watch(void *ud)
 		return;
 	}
 	if (strcmp(vm.state, "running") == 0 || strcmp(vm.state, "paused") == 0) {
-		/* its event and the operation's end: one commit */
+		/* its event and the operation's end: one commit (with the VM's
+		 * state: watchers are called inside set_state's transaction) */
 		bool own = store_begin_unless_open(hvd->store);
 
 		restored(run);
