@@ -297,22 +297,30 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	c->len += rest;
 }
 
+/* A new client on the control's list, its pipe initialized but not yet
+ * open; NULL without memory. */
+static struct client *client_add(struct vmm_control *ctl)
+{
+	struct client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->ctl = ctl;
+	uv_pipe_init(ctl->server.loop, &c->pipe, 0);
+	c->pipe.data = c;
+	c->next = ctl->clients;
+	ctl->clients = c;
+	ctl->nclients++;
+	return c;
+}
+
 static void connection_cb(uv_stream_t *server, int status)
 {
 	struct vmm_control *ctl = server->data;
 	struct client *c;
 
-	if (status < 0 || ctl->closing)
+	if (status < 0 || ctl->closing || !(c = client_add(ctl)))
 		return;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return;
-	c->ctl = ctl;
-	uv_pipe_init(server->loop, &c->pipe, 0);
-	c->pipe.data = c;
-	c->next = ctl->clients;
-	ctl->clients = c;
-	ctl->nclients++;
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 ||
 	    ctl->nclients > VMM_CONTROL_MAX_CLIENTS ||
 	    uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) < 0)
@@ -324,17 +332,12 @@ int vmm_control_adopt(struct vmm_control *ctl, int fd)
 	struct client *c;
 	int r;
 
-	if (ctl->closing || ctl->nclients >= VMM_CONTROL_MAX_CLIENTS)
-		return -EBUSY;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	c->ctl = ctl;
-	uv_pipe_init(ctl->server.loop, &c->pipe, 0);
-	c->pipe.data = c;
-	c->next = ctl->clients;
-	ctl->clients = c;
-	ctl->nclients++;
+	r = ctl->closing || ctl->nclients >= VMM_CONTROL_MAX_CLIENTS ? -EBUSY :
+	    !(c = client_add(ctl)) ? -ENOMEM : 0;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
 	r = uv_pipe_open(&c->pipe, fd);
 	if (r < 0)
 		close(fd);
